@@ -1,0 +1,57 @@
+"""X-ray wavelengths by anode line name or in ångström, and Bragg's law conversions."""
+
+from __future__ import annotations
+
+import numpy as np
+from pymatgen.analysis.diffraction.xrd import WAVELENGTHS
+
+# pymatgen's table (Å): CuKa is the Kα1/Kα2 weighted mean 1.54184 Å.
+WAVELENGTHS_ANGSTROM: dict[str, float] = dict(WAVELENGTHS)
+
+
+def resolve_wavelength(wavelength: str | float) -> float:
+    """Wavelength in Å from a line name ('CuKa', 'MoKa1', ...) or a number in Å (also as a string)."""
+    if isinstance(wavelength, str):
+        key = wavelength.strip()
+        for name, value in WAVELENGTHS_ANGSTROM.items():
+            if name.lower() == key.lower():
+                return value
+        try:
+            wavelength = float(key)
+        except ValueError:
+            raise ValueError(
+                f"unknown wavelength {key!r}: give a line name ({', '.join(WAVELENGTHS_ANGSTROM)}) or a value in Å"
+            ) from None
+    value = float(wavelength)
+    if not np.isfinite(value) or value <= 0:
+        raise ValueError(f"wavelength must be a positive number of ångström, got {wavelength!r}")
+    return value
+
+
+def wavelength_name(wavelength: str | float) -> str:
+    """Canonical label for a wavelength: the line name if it is one, else e.g. '1.2345A'."""
+    value = resolve_wavelength(wavelength)
+    for name, known in WAVELENGTHS_ANGSTROM.items():
+        if isinstance(wavelength, str) and name.lower() == wavelength.strip().lower():
+            return name
+        if known == value and not isinstance(wavelength, str):
+            return name
+    return f"{value:g}A"
+
+
+def two_theta_to_d(two_theta_deg: np.ndarray | float, wavelength_angstrom: float) -> np.ndarray:
+    """Interplanar spacing d (Å) from the diffraction angle 2θ (degrees): λ = 2 d sin θ."""
+    theta = np.radians(np.asarray(two_theta_deg, dtype=float) / 2.0)
+    return wavelength_angstrom / (2.0 * np.sin(theta))
+
+
+def d_to_two_theta(d_angstrom: np.ndarray | float, wavelength_angstrom: float) -> np.ndarray:
+    """Diffraction angle 2θ (degrees) of spacing d (Å); NaN where λ / 2d > 1 (no reflection)."""
+    ratio = wavelength_angstrom / (2.0 * np.asarray(d_angstrom, dtype=float))
+    with np.errstate(invalid="ignore"):
+        return np.where(ratio <= 1.0, 2.0 * np.degrees(np.arcsin(np.clip(ratio, -1, 1))), np.nan)
+
+
+def convert_two_theta(two_theta_deg: np.ndarray | float, from_wavelength: float, to_wavelength: float) -> np.ndarray:
+    """Move 2θ (degrees) measured at one wavelength (Å) to where the same d spacing diffracts at another."""
+    return d_to_two_theta(two_theta_to_d(two_theta_deg, from_wavelength), to_wavelength)
