@@ -60,7 +60,14 @@ def pymatgen_peaks(
 ) -> PeakList:
     """Peak list from pymatgen's XRDCalculator (the reference engine)."""
     calculator = XRDCalculator(wavelength=wavelength_angstrom, debye_waller_factors=debye_waller_factors)
-    pattern = calculator.get_pattern(structure, scaled=True, two_theta_range=tuple(two_theta_range))
+    try:
+        pattern = calculator.get_pattern(structure, scaled=True, two_theta_range=tuple(two_theta_range))
+    except ValueError as error:
+        # pymatgen fails while unpacking an empty peak table when no reflection lies in range
+        if "not enough values to unpack" not in str(error):
+            raise
+        empty = np.zeros(0)
+        return PeakList(two_theta=empty, intensity=empty, d_spacing=empty, wavelength=wavelength_angstrom)
     return PeakList(
         two_theta=np.asarray(pattern.x, dtype=float),
         intensity=np.asarray(pattern.y, dtype=float),

@@ -1,0 +1,194 @@
+"""XRDDataModule: cached peak-list datasets -> stratified splits -> rendered, augmented profiles."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+from lightning import LightningDataModule
+from torch.utils.data import DataLoader, Dataset, TensorDataset
+
+from xrdnet.crystal import CRYSTAL_SYSTEMS, NUM_CLASSES
+from xrdnet.data.augment import PeakAugmenter
+from xrdnet.data.dataset import PeakDataset, build_or_load
+from xrdnet.structures.base import StructureSource
+from xrdnet.xrd.peaks import XRDSimulator
+from xrdnet.xrd.profile import ProfileSettings, TwoThetaGrid, render_profile
+from xrdnet.xrd.wavelengths import wavelength_name
+
+log = logging.getLogger(__name__)
+
+
+def stratified_split(labels: np.ndarray, fractions: Sequence[float], seed: int) -> list[np.ndarray]:
+    """Split item indices into len(fractions) disjoint parts, each class divided in the same proportions.
+
+    Deterministic for a given seed; every index lands in exactly one part. Within a class, the
+    later parts (val, test) get at least one item when the class has enough items for all parts.
+    """
+    fractions = np.asarray(fractions, dtype=float)
+    if fractions.min() < 0 or not np.isclose(fractions.sum(), 1.0):
+        raise ValueError(f"split fractions must be non-negative and sum to 1, got {list(fractions)}")
+    rng = np.random.default_rng(seed)
+    parts: list[list[int]] = [[] for _ in fractions]
+    for label in np.unique(labels):
+        members = rng.permutation(np.flatnonzero(labels == label))
+        sizes = np.floor(fractions * len(members)).astype(int)
+        if len(members) >= len(fractions):
+            sizes[1:] = np.maximum(sizes[1:], (fractions[1:] > 0).astype(int))
+        sizes[0] = len(members) - sizes[1:].sum()
+        for part, chunk in zip(parts, np.split(members, np.cumsum(sizes)[:-1])):
+            part.extend(chunk.tolist())
+    return [np.sort(np.array(part, dtype=np.int64)) for part in parts]
+
+
+class RenderedPeaks(Dataset):
+    """Profiles rendered from stored peak lists on every access: augmented when an augmenter is given.
+
+    Randomness comes from torch's generator, which Lightning seeds per run and per worker and which
+    advances every epoch: runs are reproducible and epochs differ.
+    """
+
+    def __init__(self, peaks: PeakDataset, indices: np.ndarray, grid: TwoThetaGrid, settings: ProfileSettings,
+                 augmenter: PeakAugmenter | None):
+        self.peaks, self.indices, self.grid, self.settings, self.augmenter = peaks, indices, grid, settings, augmenter
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def __getitem__(self, position: int) -> tuple[torch.Tensor, int]:
+        index = int(self.indices[position])
+        two_theta, intensity = self.peaks.peaks(index)
+        wavelength = self.peaks.wavelength_angstrom
+        if self.augmenter is None:
+            profile = render_profile(two_theta, intensity, self.grid, self.settings, wavelength)
+        else:
+            rng = np.random.default_rng(int(torch.randint(0, 2**62, ()).item()))
+            profile = self.augmenter(two_theta, intensity, wavelength, rng)
+        return torch.from_numpy(np.asarray(profile, dtype=np.float32)), int(self.peaks.labels[index])
+
+
+def render_all(peaks: PeakDataset, indices: np.ndarray, grid: TwoThetaGrid, settings: ProfileSettings) -> TensorDataset:
+    """Render fixed (unaugmented) profiles once, for validation and test sets."""
+    profiles = np.stack(
+        [render_profile(*peaks.peaks(int(i)), grid, settings, peaks.wavelength_angstrom) for i in indices]
+    ) if len(indices) else np.zeros((0, grid.n_points), dtype=np.float32)
+    return TensorDataset(torch.from_numpy(profiles.astype(np.float32)), torch.from_numpy(peaks.labels[indices].astype(np.int64)))
+
+
+class XRDDataModule(LightningDataModule):
+    """Train/val/test profiles of a structure source, plus a real-structure test set.
+
+    Args:
+        source: where training structures come from (e.g. SyntheticStructures).
+        real_source: real structures tested after training (AFLOW prototypes by default); never trained on.
+        data_dir: dataset cache root.
+        simulation: XRDSimulator settings: wavelength (name or Å), two_theta_range (degrees), engine.
+        grid: TwoThetaGrid settings (start_deg, stop_deg, step_deg).
+        profile: ProfileSettings (peak shape and width) for clean renders.
+        augment: PeakAugmenter settings for training renders; null for none.
+        split: train/val/test fractions, stratified by class.
+        split_seed: seed of the split (separate from the training seed so sweeps share one split).
+        batch_size, num_workers: DataLoader settings.
+        class_weighting: pass inverse-frequency class weights to the loss.
+        build_workers: processes for the dataset build (default: all cores).
+    """
+
+    def __init__(
+        self,
+        source: StructureSource,
+        real_source: StructureSource | None = None,
+        data_dir: str = "data",
+        simulation: dict | None = None,
+        grid: dict | None = None,
+        profile: dict | None = None,
+        augment: dict | None = None,
+        split: Sequence[float] = (0.8, 0.1, 0.1),
+        split_seed: int = 0,
+        batch_size: int = 128,
+        num_workers: int = 0,
+        class_weighting: bool = True,
+        build_workers: int | None = None,
+    ):
+        super().__init__()
+        self.source, self.real_source, self.data_dir = source, real_source, data_dir
+        self.simulator = XRDSimulator(**(simulation or {}))
+        self.grid = TwoThetaGrid(**(grid or {}))
+        self.settings = ProfileSettings(**(profile or {}))
+        self.augment_config = dict(augment) if augment else None
+        self.split, self.split_seed = tuple(split), split_seed
+        self.batch_size, self.num_workers = batch_size, num_workers
+        self.class_weighting, self.build_workers = class_weighting, build_workers
+        self.peaks: PeakDataset | None = None
+        self.real_peaks: PeakDataset | None = None
+        self.split_indices: dict[str, np.ndarray] = {}
+
+    # ---- data -------------------------------------------------------------------------------
+    def _load(self, source: StructureSource) -> PeakDataset:
+        return build_or_load(self.data_dir, source, self.simulator, num_workers=self.build_workers)
+
+    def prepare_data(self) -> None:
+        self._load(self.source)
+        if self.real_source is not None:
+            self._load(self.real_source)
+
+    def setup(self, stage: str | None = None) -> None:
+        if self.peaks is not None:
+            return
+        self.peaks = self._load(self.source)
+        train, val, test = stratified_split(self.peaks.labels, self.split, self.split_seed)
+        self.split_indices = {"train": train, "val": val, "test": test}
+        augmenter = PeakAugmenter(grid=self.grid, settings=self.settings, **self.augment_config) if self.augment_config else None
+        self.train_set = RenderedPeaks(self.peaks, train, self.grid, self.settings, augmenter)
+        self.val_set = render_all(self.peaks, val, self.grid, self.settings)
+        self.test_set = render_all(self.peaks, test, self.grid, self.settings)
+        if self.real_source is not None:
+            self.real_peaks = self._load(self.real_source)
+            self.real_set = render_all(self.real_peaks, np.arange(len(self.real_peaks)), self.grid, self.settings)
+        counts = {name: int(c) for name, c in zip(CRYSTAL_SYSTEMS, np.bincount(self.peaks.labels[train], minlength=NUM_CLASSES))}
+        log.info("split sizes train/val/test = %d/%d/%d; train counts %s", len(train), len(val), len(test), counts)
+
+    # ---- loaders ----------------------------------------------------------------------------
+    def _loader(self, dataset, shuffle: bool) -> DataLoader:
+        return DataLoader(dataset, batch_size=self.batch_size, shuffle=shuffle, num_workers=self.num_workers,
+                          persistent_workers=self.num_workers > 0, drop_last=False)
+
+    def train_dataloader(self) -> DataLoader:
+        return self._loader(self.train_set, shuffle=True)
+
+    def val_dataloader(self) -> DataLoader:
+        return DataLoader(self.val_set, batch_size=max(self.batch_size, 256))
+
+    def test_dataloader(self) -> list[DataLoader]:
+        loaders = [DataLoader(self.test_set, batch_size=max(self.batch_size, 256))]
+        if self.real_source is not None:
+            loaders.append(DataLoader(self.real_set, batch_size=max(self.batch_size, 256)))
+        return loaders
+
+    # ---- what the model needs to know -------------------------------------------------------
+    def class_weights(self) -> list[float] | None:
+        """Inverse-frequency weights of the training split, mean 1 over the classes present."""
+        if not self.class_weighting:
+            return None
+        counts = np.bincount(self.peaks.labels[self.split_indices["train"]], minlength=NUM_CLASSES).astype(float)
+        weights = np.where(counts > 0, counts.sum() / np.maximum(counts, 1) / NUM_CLASSES, 0.0)
+        present = weights > 0
+        weights[present] /= weights[present].mean()
+        return weights.round(6).tolist()
+
+    def describe(self) -> dict:
+        """How model inputs are made: stored in checkpoints so a model can be used without this config."""
+        return {
+            "grid": self.grid.to_dict(),
+            "wavelength_angstrom": self.simulator.wavelength_angstrom,
+            "wavelength": wavelength_name(self.simulator.wavelength_angstrom),
+            "two_theta_range": list(self.simulator.two_theta_range),
+            "engine": self.simulator.engine,
+            "profile": self.settings.to_dict(),
+            "normalization": "max",
+            "class_names": list(CRYSTAL_SYSTEMS),
+        }
+
+    def model_kwargs(self) -> dict:
+        return {"input_length": self.grid.n_points, "class_weights": self.class_weights(), "data_info": self.describe()}

@@ -1,0 +1,74 @@
+"""Shared fixtures: small, fast structure sources and dataset folders in temporary directories."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+import numpy as np
+import pytest
+from pymatgen.core import Lattice, Structure
+
+from xrdnet.crystal import class_index
+from xrdnet.structures.base import LabeledStructure, StructureError
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+# One lattice maker per crystal system; the two-atom basis keeps every symmetry of the lattice.
+_LATTICES = {
+    "triclinic": lambda r: Lattice.from_parameters(*(r.uniform(4, 6, 3)), *(r.uniform(70, 110, 3))),
+    "monoclinic": lambda r: Lattice.monoclinic(*r.uniform(4, 6, 3), r.uniform(100, 115)),
+    "orthorhombic": lambda r: Lattice.orthorhombic(*(np.sort(r.uniform(4, 7, 3)) * [1, 1.07, 1.15])),
+    "tetragonal": lambda r: Lattice.tetragonal(r.uniform(4, 5), r.uniform(5.5, 7)),
+    "trigonal": lambda r: Lattice.rhombohedral(r.uniform(4, 6), r.uniform(65, 80)),
+    "hexagonal": lambda r: Lattice.hexagonal(r.uniform(3, 4), r.uniform(5, 7)),
+    "cubic": lambda r: Lattice.cubic(r.uniform(3.5, 6)),
+}
+
+
+@dataclass
+class LatticeSource:
+    """Deterministic toy crystals, balanced over the 7 systems (item i has system i % 7).
+
+    Items listed in `broken` raise StructureError, to exercise skip-and-report paths.
+    """
+
+    n: int = 70
+    seed: int = 0
+    broken: tuple[int, ...] = ()
+    kind: str = "toy_lattices"
+    systems: tuple[str, ...] = field(default=tuple(_LATTICES))
+
+    def __len__(self) -> int:
+        return self.n
+
+    def get(self, index: int) -> LabeledStructure:
+        if index in self.broken:
+            raise StructureError(f"toy[{index}]: deliberately broken item")
+        rng = np.random.default_rng([self.seed, index])
+        system = self.systems[index % len(self.systems)]
+        lattice = _LATTICES[system](rng)
+        if system == "trigonal":
+            # a general position along the 3-fold axis keeps R-3m-like (trigonal) symmetry, not cubic
+            coords = [[0, 0, 0], [0.27, 0.27, 0.27]]
+        elif system in ("hexagonal",):
+            coords = [[0, 0, 0], [1 / 3, 2 / 3, 0.5]]
+        else:
+            coords = [[0, 0, 0], [0.5, 0.5, 0.5]]
+        structure = Structure(lattice, ["Na", "Cl"], coords)
+        return LabeledStructure(name=f"toy-{index:04d}", structure=structure, label=class_index(system),
+                                space_group=0, source=self.kind, meta={"system": system})
+
+    def describe(self) -> dict:
+        return {"kind": self.kind, "n": self.n, "seed": self.seed, "broken": list(self.broken)}
+
+
+@pytest.fixture
+def toy_source() -> LatticeSource:
+    return LatticeSource()
+
+
+@pytest.fixture(name="LatticeSource")
+def lattice_source_class() -> type[LatticeSource]:
+    """The toy source class itself, for tests that need variants (other seeds, broken items)."""
+    return LatticeSource

@@ -1,0 +1,103 @@
+"""Dataset build, cache and manifest."""
+
+import json
+
+import numpy as np
+import pytest
+
+from xrdnet.crystal import CRYSTAL_SYSTEMS
+from xrdnet.data.dataset import MANIFEST_FILE, PeakDataset, build_or_load, dataset_folder
+from xrdnet.xrd.peaks import XRDSimulator
+
+
+
+def test_round_trip_keeps_every_peak_list(tmp_path, toy_source):
+    simulator = XRDSimulator()
+    dataset = build_or_load(tmp_path, toy_source, simulator, num_workers=1, progress=False)
+    assert len(dataset) == toy_source.n
+    for index in (0, 13, 69):
+        item = toy_source.get(index)
+        expected = simulator.simulate(item.structure)
+        two_theta, intensity = dataset.peaks(index)
+        np.testing.assert_allclose(two_theta, expected.two_theta, atol=1e-4)
+        np.testing.assert_allclose(intensity, expected.intensity, atol=1e-3)
+        assert dataset.labels[index] == item.label
+        assert dataset.names[index] == item.name
+
+
+def test_manifest_records_config_counts_versions_and_skips(tmp_path, LatticeSource):
+    source = LatticeSource(n=21, broken=(4, 9))
+    simulator = XRDSimulator(wavelength="MoKa")
+    build_or_load(tmp_path, source, simulator, num_workers=1, progress=False)
+    manifest = json.loads((dataset_folder(tmp_path, source, simulator) / MANIFEST_FILE).read_text())
+    assert manifest["source"] == source.describe()
+    assert manifest["simulation"]["wavelength_angstrom"] == pytest.approx(0.71073)
+    assert manifest["seed"] == source.seed
+    assert manifest["n_items"] == 19 and manifest["n_skipped"] == 2
+    assert [s["index"] for s in manifest["skipped"]] == [4, 9]
+    assert "deliberately broken" in manifest["skipped"][0]["reason"]
+    assert sum(manifest["counts_per_class"].values()) == 19
+    assert set(manifest["counts_per_class"]) == set(CRYSTAL_SYSTEMS)
+    assert {"pymatgen", "numpy", "xrdnet"} <= set(manifest["versions"])
+
+
+def test_matching_config_reuses_cache_and_changed_config_does_not(tmp_path, toy_source, monkeypatch, LatticeSource):
+    simulator = XRDSimulator()
+    first = build_or_load(tmp_path, toy_source, simulator, num_workers=1, progress=False)
+    import xrdnet.data.dataset as dataset_module
+
+    def fail(*args, **kwargs):
+        raise AssertionError("rebuilt a dataset whose cache matches")
+
+    monkeypatch.setattr(dataset_module, "build_dataset", fail)
+    again = build_or_load(tmp_path, toy_source, simulator, num_workers=1, progress=False)
+    assert again.manifest["created"] == first.manifest["created"]
+    monkeypatch.undo()
+
+    changed = LatticeSource(n=toy_source.n, seed=1)
+    assert dataset_folder(tmp_path, changed, simulator) != dataset_folder(tmp_path, toy_source, simulator)
+    assert dataset_folder(tmp_path, toy_source, XRDSimulator(two_theta_range=(10, 80))) != dataset_folder(
+        tmp_path, toy_source, simulator)
+    rebuilt = build_or_load(tmp_path, changed, simulator, num_workers=1, progress=False)
+    assert not np.array_equal(rebuilt.peak_two_theta[:20], first.peak_two_theta[:20])
+
+
+def test_stale_manifest_triggers_rebuild(tmp_path, toy_source):
+    simulator = XRDSimulator()
+    build_or_load(tmp_path, toy_source, simulator, num_workers=1, progress=False)
+    manifest_path = dataset_folder(tmp_path, toy_source, simulator) / MANIFEST_FILE
+    manifest = json.loads(manifest_path.read_text())
+    manifest["cache_key"]["source"]["n"] = 999
+    manifest_path.write_text(json.dumps(manifest))
+    reloaded = build_or_load(tmp_path, toy_source, simulator, num_workers=1, progress=False)
+    assert reloaded.manifest["cache_key"]["source"]["n"] == toy_source.n
+
+
+def test_parallel_build_equals_serial_build_and_leaves_no_temporaries(tmp_path, toy_source):
+    simulator = XRDSimulator()
+    serial = build_or_load(tmp_path / "serial", toy_source, simulator, num_workers=1, progress=False)
+    parallel = build_or_load(tmp_path / "parallel", toy_source, simulator, num_workers=2, progress=False)
+    np.testing.assert_array_equal(serial.peak_offsets, parallel.peak_offsets)
+    np.testing.assert_array_equal(serial.peak_two_theta, parallel.peak_two_theta)
+    np.testing.assert_array_equal(serial.labels, parallel.labels)
+    leftovers = [p.name for p in (tmp_path / "parallel").iterdir() if p.name.startswith(".")]
+    assert leftovers == []
+
+
+def test_source_with_no_usable_item_is_a_clear_error(tmp_path, LatticeSource):
+    source = LatticeSource(n=3, broken=(0, 1, 2))
+    with pytest.raises(RuntimeError, match="no item could be simulated"):
+        build_or_load(tmp_path, source, XRDSimulator(), num_workers=1, progress=False)
+    assert not any(tmp_path.iterdir()), "a failed build left files behind"
+
+
+def test_wavelength_leaving_no_peaks_is_a_reported_skip(tmp_path, LatticeSource):
+    # λ = 20 Å: 2θ <= 90° needs d >= 14 Å, far beyond these small cells -> every item skipped with a reason
+    source = LatticeSource(n=3)
+    with pytest.raises(RuntimeError, match="no reflections between"):
+        build_or_load(tmp_path, source, XRDSimulator(wavelength=20.0), num_workers=1, progress=False)
+
+
+def test_load_of_non_dataset_folder_names_it(tmp_path):
+    with pytest.raises(FileNotFoundError, match=str(tmp_path)):
+        PeakDataset.load(tmp_path)
