@@ -66,3 +66,84 @@ def save_figure(figure: Figure, path) -> None:
     with atomic_path(path, suffix=".png") as tmp:
         figure.savefig(tmp, dpi=120)
     plt.close(figure)
+
+
+def accuracy_coverage_figure(rows: Sequence[dict], title: str = "") -> Figure:
+    """Accuracy of the kept predictions against the fraction kept (most confident first)."""
+    figure, axis = plt.subplots(figsize=(5, 3.6), layout="constrained")
+    fractions = [row["fraction"] for row in rows]
+    axis.plot(fractions, [row["accuracy"] for row in rows], marker="o")
+    axis.set_xlabel("fraction of predictions kept (most confident first)")
+    axis.set_ylabel("accuracy of kept predictions")
+    axis.set_xlim(0, 1.02)
+    axis.set_ylim(0, 1.02)
+    axis.grid(alpha=0.3)
+    axis.set_title(f"{title} accuracy vs coverage".strip())
+    return figure
+
+
+def activations_figure(names: Sequence[str] | None = None, highlight: str | None = None,
+                       x_range: tuple[float, float] = (-5.0, 5.0)) -> Figure:
+    """The project's activation functions (left) and their derivatives (right) on x_range.
+
+    Values come from the same torch modules the networks use (xrdnet.models.activations) and the
+    derivatives from autograd, so the figure shows exactly what training sees. `highlight` draws one
+    activation thicker (the one a run uses).
+    """
+    import torch
+
+    from xrdnet.models.activations import ACTIVATIONS, make_activation
+
+    names = list(names or ACTIVATIONS)
+    x = torch.linspace(*x_range, 1001, requires_grad=True)
+    figure, (value_axis, slope_axis) = plt.subplots(1, 2, figsize=(10.0, 4.0), layout="constrained")
+    for index, name in enumerate(names):
+        y = make_activation(name)(x)
+        (slope,) = torch.autograd.grad(y.sum(), x)
+        style = {"lw": 3.0 if name == highlight else 1.6, "color": f"C{index}", "label": name}
+        value_axis.plot(x.detach().numpy(), y.detach().numpy(), **style)
+        slope_axis.plot(x.detach().numpy(), slope.numpy(), **style)
+    value_axis.set_title("activation f(x)")
+    slope_axis.set_title("derivative f′(x)")
+    for axis in (value_axis, slope_axis):
+        axis.axhline(0, color="0.7", lw=0.8, zorder=0)
+        axis.axvline(0, color="0.7", lw=0.8, zorder=0)
+        axis.set_xlabel("x")
+        axis.grid(alpha=0.3)
+    value_axis.set_ylim(-1.5, 3.0)
+    slope_axis.set_ylim(-0.1, 1.15)
+    value_axis.legend(loc="upper left")
+    return figure
+
+
+def sinc_figure(train_values: np.ndarray, true_values: np.ndarray, predicted_values: np.ndarray,
+                extent: tuple[float, float], title: str = "") -> Figure:
+    """Four panels of the sin(r)/r fit: training data, true surface, network surface, absolute error.
+
+    Each array is a square grid of values laid out as square_grid makes it (row i at x2 = axis[i],
+    column j at x1 = axis[j]); `extent` is the square's (low, high) on both axes.
+    """
+    low, high = extent
+    image_extent = (low, high, low, high)
+    error = np.abs(predicted_values - true_values)
+    mse = float(np.mean((predicted_values - true_values) ** 2))
+    vmin, vmax = float(true_values.min()), float(true_values.max())
+    figure, axes = plt.subplots(1, 4, figsize=(17.0, 4.4), layout="constrained")
+    panels = [
+        (train_values, f"training data ({train_values.shape[0]}×{train_values.shape[1]})", "viridis", vmin, vmax),
+        (true_values, f"true sin(r)/r ({true_values.shape[0]}×{true_values.shape[1]})", "viridis", vmin, vmax),
+        (predicted_values, "network", "viridis", vmin, vmax),
+        (error, f"|network − true|, MSE {mse:.2e}", "magma", 0.0, float(error.max()) or 1.0),
+    ]
+    for axis, (values, panel_title, cmap, low_value, high_value) in zip(axes, panels):
+        # nearest-neighbour pixels show the training grid as the coarse grid it is
+        image = axis.imshow(values, origin="lower", extent=image_extent, cmap=cmap, vmin=low_value, vmax=high_value,
+                            interpolation="nearest")
+        axis.set_title(panel_title, fontsize=10)
+        axis.set_xlabel("x1")
+        axis.set_aspect("equal")
+        figure.colorbar(image, ax=axis, shrink=0.8)
+    axes[0].set_ylabel("x2")
+    if title:
+        figure.suptitle(title)
+    return figure

@@ -34,7 +34,11 @@ def train(cfg: DictConfig) -> dict[str, float]:
     datamodule = instantiate(cfg.data)
     datamodule.prepare_data()
     datamodule.setup("fit")
-    model = instantiate(cfg.model, **datamodule.model_kwargs())
+    model_inputs = datamodule.model_kwargs()
+    if "data_info" in model_inputs:
+        # the data config rides in the checkpoint so xrdnet-eval can rebuild the held-out split
+        model_inputs["data_info"] = {**model_inputs["data_info"], "datamodule": OmegaConf.to_container(cfg.data)}
+    model = instantiate(cfg.model, **model_inputs)
     callbacks = instantiate_group(cfg.get("callbacks"))
     loggers = instantiate_group(cfg.get("logger"))
     trainer: L.Trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False)

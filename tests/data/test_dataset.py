@@ -101,3 +101,31 @@ def test_wavelength_leaving_no_peaks_is_a_reported_skip(tmp_path, LatticeSource)
 def test_load_of_non_dataset_folder_names_it(tmp_path):
     with pytest.raises(FileNotFoundError, match=str(tmp_path)):
         PeakDataset.load(tmp_path)
+
+
+def test_shard_and_merge_equals_single_process_build(tmp_path, LatticeSource):
+    from xrdnet.data.dataset import build_shard, merge_shards, shard_range
+
+    source = LatticeSource(n=23, broken=(5, 17))
+    simulator = XRDSimulator()
+    single = build_or_load(tmp_path / "single", source, simulator, num_workers=1, progress=False)
+    assert [len(shard_range(23, k, 3)) for k in range(3)] == [8, 7, 8]
+    for shard in (2, 0, 1):  # build order must not matter
+        build_shard(tmp_path / "sharded", source, simulator, shard, 3, num_workers=1, progress=False)
+    merged = merge_shards(tmp_path / "sharded", source, simulator, 3)
+    for field in ("indices", "labels", "space_groups", "names", "peak_offsets", "peak_two_theta", "peak_intensity"):
+        np.testing.assert_array_equal(getattr(merged, field), getattr(single, field), err_msg=field)
+    for key in ("cache_key", "counts_per_class", "skipped", "n_items", "n_skipped", "n_relabelled"):
+        assert merged.manifest[key] == single.manifest[key], key
+    # the merged folder is a cache hit for a normal build
+    again = build_or_load(tmp_path / "sharded", source, simulator, num_workers=1, progress=False)
+    assert again.manifest["merged_from_shards"] == 3
+
+
+def test_merge_with_a_missing_shard_names_it(tmp_path, toy_source):
+    from xrdnet.data.dataset import build_shard, merge_shards
+
+    simulator = XRDSimulator()
+    build_shard(tmp_path, toy_source, simulator, 0, 2, num_workers=1, progress=False)
+    with pytest.raises(FileNotFoundError, match="001-of-002"):
+        merge_shards(tmp_path, toy_source, simulator, 2)

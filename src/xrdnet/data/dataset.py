@@ -49,9 +49,11 @@ _VERSIONED_PACKAGES = ("xrdnet", "pymatgen", "pyxtal", "numpy", "spglib")
 class PeakDataset:
     """Peak lists of a built dataset, in memory.
 
-    labels: (n,) class indices into CRYSTAL_SYSTEMS; space_groups: (n,); names: (n,) item names.
+    indices: (n,) item index in the source; labels: (n,) class indices into CRYSTAL_SYSTEMS;
+    space_groups: (n,); names: (n,) item names.
     """
 
+    indices: np.ndarray
     labels: np.ndarray
     space_groups: np.ndarray
     names: np.ndarray
@@ -81,6 +83,7 @@ class PeakDataset:
         manifest = json.loads(manifest_path.read_text())
         with np.load(folder / ARRAYS_FILE, allow_pickle=False) as arrays:
             return cls(
+                indices=arrays["indices"],
                 labels=arrays["labels"].astype(np.int64),
                 space_groups=arrays["space_groups"],
                 names=arrays["names"],
@@ -158,7 +161,10 @@ def build_dataset(
     if not records:
         reasons = "; ".join(s["reason"] for s in skipped[:3])
         raise RuntimeError(f"{source.kind}: no item could be simulated ({len(skipped)} skipped; e.g. {reasons})")
-    manifest = _manifest(source, simulator, records, skipped, indices, time.time() - started)
+    relabelled = sum(1 for r in records if r["meta"].get("relabelled"))
+    manifest = _manifest(source, simulator, [r["label"] for r in records], skipped, relabelled, len(indices),
+                         time.time() - started)
+    manifest["indices"] = [indices[0], indices[-1] + 1] if indices == list(range(indices[0], indices[-1] + 1)) else None
     _write_folder(folder, records, manifest)
     if skipped:
         log.warning("%s: skipped %d of %d items (reasons in %s)", source.kind, len(skipped), len(indices), folder / MANIFEST_FILE)
@@ -227,18 +233,17 @@ def _default_workers() -> int:
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
 
 
-def _manifest(source, simulator, records, skipped, indices, seconds) -> dict:
-    counts = np.bincount([r["label"] for r in records], minlength=len(CRYSTAL_SYSTEMS))
-    relabelled = sum(1 for r in records if r["meta"].get("relabelled"))
+def _manifest(source, simulator, labels, skipped, n_relabelled, n_requested, seconds) -> dict:
+    counts = np.bincount(np.asarray(labels, dtype=np.int64), minlength=len(CRYSTAL_SYSTEMS))
     return {
         "cache_key": json.loads(json.dumps(cache_key(source, simulator))),
         "source": source.describe(),
         "simulation": simulation_config(simulator),
         "seed": source.describe().get("seed"),
-        "n_requested": len(indices),
-        "n_items": len(records),
+        "n_requested": int(n_requested),
+        "n_items": int(len(labels)),
         "n_skipped": len(skipped),
-        "n_relabelled": relabelled,
+        "n_relabelled": int(n_relabelled),
         "counts_per_class": {name: int(count) for name, count in zip(CRYSTAL_SYSTEMS, counts)},
         "skipped": [{"index": s["index"], "name": s["name"], "reason": s["reason"]} for s in skipped],
         "versions": _package_versions(),
@@ -279,6 +284,7 @@ def write_arrays(path: Path, records: list[dict]) -> None:
     with atomic_path(path, suffix=".npz") as tmp:
         np.savez_compressed(
             tmp,
+            indices=np.array([r["index"] for r in records], dtype=np.int64),
             labels=np.array([r["label"] for r in records], dtype=np.int8),
             space_groups=np.array([r["space_group"] for r in records], dtype=np.int16),
             names=np.array([r["name"] for r in records], dtype=str),
@@ -286,3 +292,58 @@ def write_arrays(path: Path, records: list[dict]) -> None:
             peak_two_theta=np.concatenate([r["two_theta"] for r in records]).astype(np.float32),
             peak_intensity=np.concatenate([r["intensity"] for r in records]).astype(np.float32),
         )
+
+
+# ---- sharded builds: split the index range over processes or nodes, then merge ---------------------
+
+def shard_range(n: int, shard: int, num_shards: int) -> range:
+    """Contiguous block of item indices (and so of per-item seeds) that shard `shard` of `num_shards` builds."""
+    if not 0 <= shard < num_shards:
+        raise ValueError(f"shard must be in 0..{num_shards - 1}, got {shard}")
+    bounds = np.linspace(0, n, num_shards + 1).round().astype(int)
+    return range(int(bounds[shard]), int(bounds[shard + 1]))
+
+
+def shard_folder(root: str | os.PathLike, source: StructureSource, simulator: XRDSimulator, shard: int, num_shards: int) -> Path:
+    folder = dataset_folder(root, source, simulator)
+    return folder.parent / f"{folder.name}.shards" / f"{shard:03d}-of-{num_shards:03d}"
+
+
+def build_shard(root, source: StructureSource, simulator: XRDSimulator, shard: int, num_shards: int,
+                num_workers: int | None = None, progress: bool = True) -> Path:
+    """Build one shard of a dataset (e.g. one per node); merge_shards joins them afterwards."""
+    folder = shard_folder(root, source, simulator, shard, num_shards)
+    build_dataset(folder, source, simulator, num_workers=num_workers, progress=progress,
+                  indices=shard_range(len(source), shard, num_shards))
+    return folder
+
+
+def merge_shards(root, source: StructureSource, simulator: XRDSimulator, num_shards: int) -> PeakDataset:
+    """Join all shards into the dataset folder; the result equals a single-process build.
+
+    Items are ordered by their index in the source, and every item depends only on its own index,
+    so the merged arrays are identical to what one process would have written.
+    """
+    shards = [shard_folder(root, source, simulator, k, num_shards) for k in range(num_shards)]
+    missing = [str(f) for f in shards if not (f / MANIFEST_FILE).exists()]
+    if missing:
+        raise FileNotFoundError(f"cannot merge: {len(missing)} shard(s) not built yet, e.g. {missing[0]}")
+    parts = [PeakDataset.load(f) for f in shards]
+    records, skipped, relabelled, seconds = [], [], 0, 0.0
+    for part in parts:
+        relabelled += part.manifest["n_relabelled"]
+        skipped += part.manifest["skipped"]
+        seconds += part.manifest["build_seconds"]
+        for i in range(len(part)):
+            two_theta, intensity = part.peaks(i)
+            records.append({"index": int(part.indices[i]), "label": int(part.labels[i]), "space_group": int(part.space_groups[i]),
+                            "name": str(part.names[i]), "two_theta": two_theta, "intensity": intensity})
+    records.sort(key=lambda r: r["index"])
+    skipped.sort(key=lambda s: s["index"])
+    manifest = _manifest(source, simulator, [r["label"] for r in records], skipped, relabelled, len(source), seconds)
+    manifest["indices"] = [0, len(source)]
+    manifest["merged_from_shards"] = num_shards
+    folder = dataset_folder(root, source, simulator)
+    _write_folder(folder, records, manifest)
+    shutil.rmtree(folder.parent / f"{folder.name}.shards", ignore_errors=True)
+    return PeakDataset.load(folder)

@@ -1,0 +1,97 @@
+"""Configs compose, and the real console scripts run end to end on tiny data."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hydra import compose, initialize_config_dir
+from hydra.core.global_hydra import GlobalHydra
+
+from xrdnet.config import CONFIG_DIR
+
+BIN = Path(sys.executable).parent
+EXPERIMENTS = sorted(p.stem for p in (CONFIG_DIR / "experiment").glob("*.yaml"))
+
+
+def compose_train(overrides: list[str]):
+    GlobalHydra.instance().clear()
+    with initialize_config_dir(str(CONFIG_DIR), version_base="1.3"):
+        return compose("train", overrides=overrides, return_hydra_config=True)
+
+
+@pytest.mark.parametrize("experiment", EXPERIMENTS)
+def test_every_experiment_config_composes(experiment):
+    cfg = compose_train([f"experiment={experiment}"])
+    assert cfg.model._target_ and cfg.data._target_ and cfg.trainer._target_
+    assert cfg.seed is not None
+
+
+@pytest.mark.parametrize("group", ["model", "trainer", "logger", "callbacks", "data/source", "hparams_search"])
+def test_every_option_of_each_group_composes(group):
+    for option in sorted(p.stem for p in (CONFIG_DIR / group).glob("*.yaml")):
+        extra = ["data.source.path=x"] if option == "cif_dir" else []
+        key = group if "/" not in group else group
+        cfg = compose_train([f"{key}={option}", *extra])
+        assert cfg is not None
+
+
+def test_default_config_is_the_cnn_on_synthetic_data():
+    cfg = compose_train([])
+    assert cfg.model.net._target_.endswith("CNN1D")
+    assert cfg.data.source._target_.endswith("SyntheticStructures")
+    assert cfg.data.real_source._target_.endswith("AflowPrototypes")
+    assert cfg.trainer.accelerator == "auto"
+    assert cfg.model.net.activation == cfg.model.activation
+
+
+def tiny_overrides(tmp_path: Path, data_dir: Path) -> list[str]:
+    return [
+        f"paths.log_dir={tmp_path / 'outputs'}",
+        f"paths.data_dir={data_dir}",
+        "data.source.n=70",
+        "data.real_source=null",
+        "data.build_workers=1",
+        "data.batch_size=16",
+        "callbacks.rich_progress_bar=null",
+    ]
+
+
+def run_cli(args: list[str], cwd: Path, timeout: int = 300) -> subprocess.CompletedProcess:
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONWARNINGS": "ignore"}
+    result = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+    assert result.returncode == 0, f"{' '.join(args[:3])} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    return result
+
+
+@pytest.fixture(scope="module")
+def shared_data_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("data")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("model", ["cnn1d", "mlp"])
+def test_fast_dev_run_through_the_real_entry_point(model, tmp_path, shared_data_dir):
+    result = run_cli([str(BIN / "xrdnet-train"), f"model={model}", "debug=fast", *tiny_overrides(tmp_path, shared_data_dir)], tmp_path)
+    assert "xrdnet run finished" in result.stdout
+    summaries = list((tmp_path / "outputs").rglob("metrics.json"))
+    assert len(summaries) == 1
+    metrics = json.loads(summaries[0].read_text())["metrics"]
+    assert "test/acc" in metrics and 0.0 <= metrics["test/acc"] <= 1.0
+
+
+@pytest.mark.slow
+def test_two_job_multirun_gives_one_run_folder_per_job(tmp_path, shared_data_dir):
+    run_cli([str(BIN / "xrdnet-train"), "-m", "model=mlp", "model.activation=relu,tanh", "trainer.max_epochs=1",
+             "trainer.limit_train_batches=2", "test=false", *tiny_overrides(tmp_path, shared_data_dir)], tmp_path)
+    sweeps = list((tmp_path / "outputs" / "train" / "multiruns").iterdir())
+    assert len(sweeps) == 1
+    jobs = sorted(p.name for p in sweeps[0].iterdir() if p.is_dir() and not p.name.startswith("."))
+    assert len(jobs) == 2 and "model.activation=relu" in jobs[0] + jobs[1] and "model.activation=tanh" in jobs[0] + jobs[1]
+    for job in jobs:
+        assert list((sweeps[0] / job / "tensorboard").glob("events.out.tfevents.*")), f"{job} has no TensorBoard run"
+        assert (sweeps[0] / job / ".hydra" / "config.yaml").exists()
