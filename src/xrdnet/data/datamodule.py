@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 from lightning import LightningDataModule
-from torch.utils.data import DataLoader, Dataset, TensorDataset
+from torch.utils.data import DataLoader, Dataset, IterableDataset, TensorDataset, get_worker_info
 
 from xrdnet.crystal import CRYSTAL_SYSTEMS, NUM_CLASSES
 from xrdnet.data.augment import PeakAugmenter
@@ -69,6 +69,51 @@ class RenderedPeaks(Dataset):
         return torch.from_numpy(np.asarray(profile, dtype=np.float32)), int(self.peaks.labels[index])
 
 
+class FreshCrystals(IterableDataset):
+    """A new set of crystals every epoch, generated and simulated inside the loader workers.
+
+    Item k of epoch e is source item `first_index + e * per_epoch + k`: every item depends only on its
+    index, so runs are reproducible, epochs never repeat a crystal, and the index range starts after
+    the fixed dataset's so validation and test crystals are never trained on. Workers take every
+    num_workers-th item. Items that cannot be generated or have no peaks are skipped.
+    """
+
+    def __init__(self, source: StructureSource, simulator: XRDSimulator, augmenter: PeakAugmenter,
+                 per_epoch: int, first_index: int, seed: int):
+        self.source, self.simulator, self.augmenter = source, simulator, augmenter
+        self.per_epoch, self.first_index, self.seed = per_epoch, first_index, seed
+        self.epoch = 0
+
+    def __len__(self) -> int:
+        return self.per_epoch
+
+    def __iter__(self):
+        worker = get_worker_info()
+        worker_id, num_workers = (worker.id, worker.num_workers) if worker else (0, 1)
+        start = self.first_index + self.epoch * self.per_epoch
+        for k in range(worker_id, self.per_epoch, num_workers):
+            try:
+                item = self.source.get(start + k)
+                peaks = self.simulator.simulate(item.structure)
+            except Exception:  # a crystal that fails is skipped; the next one is independent
+                continue
+            rng = np.random.default_rng([self.seed, self.epoch, k])
+            profile = self.augmenter(peaks.two_theta, peaks.intensity, peaks.wavelength, rng)
+            yield torch.from_numpy(np.asarray(profile, dtype=np.float32)), int(item.label)
+
+
+class EpochAwareLoader(DataLoader):
+    """DataLoader that tells its dataset the trainer's epoch each time an epoch's iteration starts."""
+
+    def __init__(self, dataset: FreshCrystals, epoch_of_trainer, **kwargs):
+        super().__init__(dataset, **kwargs)
+        self.epoch_of_trainer = epoch_of_trainer
+
+    def __iter__(self):
+        self.dataset.epoch = self.epoch_of_trainer()
+        return super().__iter__()
+
+
 def render_all(peaks: PeakDataset, indices: np.ndarray, grid: TwoThetaGrid, settings: ProfileSettings) -> TensorDataset:
     """Render fixed (unaugmented) profiles once, for validation and test sets."""
     profiles = np.stack(
@@ -93,6 +138,10 @@ class XRDDataModule(LightningDataModule):
         batch_size, num_workers: DataLoader settings.
         class_weighting: pass inverse-frequency class weights to the loss.
         build_workers: processes for the dataset build (default: all cores).
+        train_mode: 'cached' trains on the fixed dataset's training split, re-rendered with fresh
+            augmentation every epoch; 'on_the_fly' generates `fresh_per_epoch` new crystals every
+            epoch in the loader workers (val/test stay the fixed dataset's splits).
+        fresh_per_epoch: crystals per epoch in on_the_fly mode.
     """
 
     def __init__(
@@ -110,6 +159,8 @@ class XRDDataModule(LightningDataModule):
         num_workers: int = 0,
         class_weighting: bool = True,
         build_workers: int | None = None,
+        train_mode: str = "cached",
+        fresh_per_epoch: int = 10000,
     ):
         super().__init__()
         self.source, self.real_source, self.data_dir = source, real_source, data_dir
@@ -120,6 +171,9 @@ class XRDDataModule(LightningDataModule):
         self.split, self.split_seed = tuple(split), split_seed
         self.batch_size, self.num_workers = batch_size, num_workers
         self.class_weighting, self.build_workers = class_weighting, build_workers
+        if train_mode not in ("cached", "on_the_fly"):
+            raise ValueError(f"train_mode must be 'cached' or 'on_the_fly', got {train_mode!r}")
+        self.train_mode, self.fresh_per_epoch = train_mode, fresh_per_epoch
         self.peaks: PeakDataset | None = None
         self.real_peaks: PeakDataset | None = None
         self.split_indices: dict[str, np.ndarray] = {}
@@ -139,8 +193,13 @@ class XRDDataModule(LightningDataModule):
         self.peaks = self._load(self.source)
         train, val, test = stratified_split(self.peaks.labels, self.split, self.split_seed)
         self.split_indices = {"train": train, "val": val, "test": test}
-        augmenter = PeakAugmenter(grid=self.grid, settings=self.settings, **self.augment_config) if self.augment_config else None
-        self.train_set = RenderedPeaks(self.peaks, train, self.grid, self.settings, augmenter)
+        augmenter = PeakAugmenter(grid=self.grid, settings=self.settings, **(self.augment_config or {}))
+        if self.train_mode == "on_the_fly":
+            self.train_set = FreshCrystals(self.source, self.simulator, augmenter, self.fresh_per_epoch,
+                                           first_index=len(self.source), seed=self.split_seed)
+        else:
+            self.train_set = RenderedPeaks(self.peaks, train, self.grid, self.settings,
+                                           augmenter if self.augment_config else None)
         self.val_set = render_all(self.peaks, val, self.grid, self.settings)
         self.test_set = render_all(self.peaks, test, self.grid, self.settings)
         if self.real_source is not None:
@@ -155,7 +214,15 @@ class XRDDataModule(LightningDataModule):
                           persistent_workers=self.num_workers > 0, drop_last=False)
 
     def train_dataloader(self) -> DataLoader:
+        if isinstance(self.train_set, FreshCrystals):
+            # workers are started afresh each epoch so they see the new epoch number
+            return EpochAwareLoader(self.train_set, self._trainer_epoch, batch_size=self.batch_size,
+                                    num_workers=self.num_workers, persistent_workers=False)
         return self._loader(self.train_set, shuffle=True)
+
+    def _trainer_epoch(self) -> int:
+        trainer = getattr(self, "trainer", None)
+        return int(trainer.current_epoch) if trainer is not None else 0
 
     def val_dataloader(self) -> DataLoader:
         return DataLoader(self.val_set, batch_size=max(self.batch_size, 256))

@@ -88,11 +88,12 @@ class CrystalSystemClassifier(LightningModule):
                 }
             )
 
-        self.metrics = torch.nn.ModuleDict({stage: summary() for stage in ("train", "val", *TEST_PREFIXES)})
+        # ModuleDict keys get a "_set" suffix: a key "train" would shadow nn.Module.train
+        self.metrics = torch.nn.ModuleDict({f"{stage}_set": summary() for stage in ("train", "val", *TEST_PREFIXES)})
         self.recalls = torch.nn.ModuleDict(
-            {stage: MulticlassRecall(NUM_CLASSES, average="none") for stage in ("val", *TEST_PREFIXES)}
+            {f"{stage}_set": MulticlassRecall(NUM_CLASSES, average="none") for stage in ("val", *TEST_PREFIXES)}
         )
-        self.confusion = torch.nn.ModuleDict({stage: ConfusionMatrix("multiclass", num_classes=NUM_CLASSES) for stage in ("val", *TEST_PREFIXES)})
+        self.confusion = torch.nn.ModuleDict({f"{stage}_set": ConfusionMatrix("multiclass", num_classes=NUM_CLASSES) for stage in ("val", *TEST_PREFIXES)})
         self._examples: dict[str, torch.Tensor] = {}
 
     def forward(self, profiles: torch.Tensor) -> torch.Tensor:
@@ -111,18 +112,18 @@ class CrystalSystemClassifier(LightningModule):
         profiles, labels = batch
         logits = self(profiles)
         loss = self._loss(logits, labels)
-        self.metrics["train"].update(logits, labels)
+        self.metrics["train_set"].update(logits, labels)
         self.log("train/loss", loss, on_step=True, on_epoch=True, prog_bar=True)
-        self.log_dict({f"train/{k}": v for k, v in self.metrics["train"].items()}, on_step=False, on_epoch=True)
+        self.log_dict({f"train/{k}": v for k, v in self.metrics["train_set"].items()}, on_step=False, on_epoch=True)
         return loss
 
     def _evaluate(self, stage: str, batch) -> None:
         profiles, labels = batch
         logits = self(profiles)
         self.log(f"{stage}/loss", self._loss(logits, labels), on_epoch=True, prog_bar=stage == "val", add_dataloader_idx=False)
-        self.metrics[stage].update(logits, labels)
-        self.recalls[stage].update(logits, labels)
-        self.confusion[stage].update(logits, labels)
+        self.metrics[f"{stage}_set"].update(logits, labels)
+        self.recalls[f"{stage}_set"].update(logits, labels)
+        self.confusion[f"{stage}_set"].update(logits, labels)
         if stage == "val" and "profiles" not in self._examples:
             count = self.hparams.n_example_patterns
             self._examples = {"profiles": profiles[:count].cpu(), "labels": labels[:count].cpu(), "preds": logits[:count].argmax(-1).cpu()}
@@ -141,17 +142,17 @@ class CrystalSystemClassifier(LightningModule):
 
     def on_test_epoch_end(self) -> None:
         for stage in TEST_PREFIXES:
-            if self.confusion[stage].update_count:
+            if self.confusion[f"{stage}_set"].update_count:
                 self._log_epoch_metrics(stage)
 
     def _log_epoch_metrics(self, stage: str) -> None:
-        self.log_dict({f"{stage}/{k}": v for k, v in self.metrics[stage].compute().items()})
-        recalls = self.recalls[stage].compute()
+        self.log_dict({f"{stage}/{k}": v for k, v in self.metrics[f"{stage}_set"].compute().items()})
+        recalls = self.recalls[f"{stage}_set"].compute()
         self.log_dict({f"{stage}/recall_{name}": recalls[i] for i, name in enumerate(CRYSTAL_SYSTEMS)})
-        matrix = self.confusion[stage].compute().cpu().numpy()
+        matrix = self.confusion[f"{stage}_set"].compute().cpu().numpy()
         self.last_confusion = getattr(self, "last_confusion", {})
         self.last_confusion[stage] = matrix
-        for metric in (self.metrics[stage], self.recalls[stage], self.confusion[stage]):
+        for metric in (self.metrics[f"{stage}_set"], self.recalls[f"{stage}_set"], self.confusion[f"{stage}_set"]):
             metric.reset()
         if not self.trainer.sanity_checking:
             self._add_figure(f"{stage}/confusion_matrix", _confusion_figure(matrix, stage))

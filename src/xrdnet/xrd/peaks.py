@@ -58,23 +58,48 @@ def pymatgen_peaks(
     two_theta_range: tuple[float, float],
     debye_waller_factors: dict[str, float] | None = None,
 ) -> PeakList:
-    """Peak list from pymatgen's XRDCalculator (the reference engine)."""
+    """Peak list from pymatgen's XRDCalculator (the reference engine).
+
+    pymatgen scales the strongest peak to 100 even when every reflection in range is systematically
+    absent, turning round-off (|F|² ~ 1e-25) into a full peak; unscaled intensities below
+    `absent_reflection_floor` are dropped first, so such a range has no peaks.
+    """
     calculator = XRDCalculator(wavelength=wavelength_angstrom, debye_waller_factors=debye_waller_factors)
     try:
-        pattern = calculator.get_pattern(structure, scaled=True, two_theta_range=tuple(two_theta_range))
+        pattern = calculator.get_pattern(structure, scaled=False, two_theta_range=tuple(two_theta_range))
     except ValueError as error:
         # pymatgen fails while unpacking an empty peak table when no reflection lies in range
         if "not enough values to unpack" not in str(error):
             raise
-        empty = np.zeros(0)
-        return PeakList(two_theta=empty, intensity=empty, d_spacing=empty, wavelength=wavelength_angstrom)
+        return _empty(wavelength_angstrom)
+    intensity = np.asarray(pattern.y, dtype=float)
+    real = intensity > absent_reflection_floor(structure)
+    if not real.any():
+        return _empty(wavelength_angstrom)
+    intensity = intensity[real]
     return PeakList(
-        two_theta=np.asarray(pattern.x, dtype=float),
-        intensity=np.asarray(pattern.y, dtype=float),
-        d_spacing=np.asarray(pattern.d_hkls, dtype=float),
+        two_theta=np.asarray(pattern.x, dtype=float)[real],
+        intensity=100.0 * intensity / intensity.max(),
+        d_spacing=np.asarray(pattern.d_hkls, dtype=float)[real],
         wavelength=wavelength_angstrom,
-        hkls=tuple(tuple(tuple(int(i) for i in family["hkl"]) for family in peak) for peak in pattern.hkls),
+        hkls=tuple(tuple(tuple(int(i) for i in family["hkl"]) for family in peak)
+                   for peak, keep in zip(pattern.hkls, real) if keep),
     )
+
+
+def absent_reflection_floor(structure: Structure) -> float:
+    """Unscaled intensity below which a reflection is round-off of a systematic absence.
+
+    |F|² of a real reflection is of order (Σ Z)² times the Lorentz-polarization factor (>= 2); a
+    fraction 1e-12 of (Σ Z)² is far below any real reflection and far above float64 round-off.
+    """
+    electrons = sum(species.Z * occupancy for site in structure for species, occupancy in site.species.items())
+    return 1e-12 * float(electrons) ** 2
+
+
+def _empty(wavelength_angstrom: float) -> PeakList:
+    empty = np.zeros(0)
+    return PeakList(two_theta=empty, intensity=empty, d_spacing=empty, wavelength=wavelength_angstrom)
 
 
 # name -> function(structure, wavelength Å, (2θ min, 2θ max), debye_waller_factors) -> PeakList
