@@ -1,0 +1,152 @@
+"""Physical augmentation of simulated peak lists before rendering them into training profiles.
+
+Every perturbation mimics something that differs between a simulation and a real measurement:
+instrument zero error (zero shift), lattice parameters off by a little (isotropic strain, applied
+to d spacings through Bragg's law so peak positions move as they would and the symmetry is
+kept), crystallite size (Scherrer broadening), preferred orientation (per-peak intensity
+jitter), counting statistics (Poisson noise), detector noise (Gaussian) and residual background
+(low-angle decay, amorphous halo, linear slope). Each one is switched off by 0 or None.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from xrdnet.xrd.profile import ProfileSettings, TwoThetaGrid, render_profile
+from xrdnet.xrd.wavelengths import d_to_two_theta, two_theta_to_d
+
+CU_KA1_ANGSTROM = 1.54056  # amorphous-halo widths below are given at CuKα1 and scaled by λ
+
+
+def _range(name: str, value: Sequence[float] | None) -> tuple[float, float] | None:
+    """A (low, high) range of positive numbers, or None (off)."""
+    if value is None:
+        return None
+    try:
+        low, high = (float(v) for v in value)
+    except (TypeError, ValueError):
+        raise ValueError(f"augmentation {name} must be a [low, high] pair of numbers or null, got {value!r}") from None
+    if not 0 < low <= high:
+        raise ValueError(f"augmentation {name} must satisfy 0 < low <= high, got [{low:g}, {high:g}]")
+    return low, high
+
+
+def _amount(name: str, value: float) -> float:
+    value = float(value)
+    if not (np.isfinite(value) and value >= 0):
+        raise ValueError(f"augmentation {name} must be a non-negative number (0 = off), got {value!r}")
+    return value
+
+
+class PeakAugmenter:
+    """Render a peak list into a randomly perturbed, normalized profile (and clean profiles for evaluation).
+
+    Args:
+        grid: TwoThetaGrid (or its dict) of the output profile.
+        settings: ProfileSettings (or its dict): peak shape, and the width used when broadening is off.
+        zero_shift_deg: every peak moves by the same δ ~ U(−z, z) degrees 2θ.
+        strain: isotropic lattice strain ε ~ U(−s, s); every d becomes d (1 + ε), 2θ follows Bragg's law.
+        crystallite_size_nm: [low, high]: Scherrer crystallite size drawn log-uniformly (nm).
+        fwhm_deg: [low, high]: one fixed FWHM drawn uniformly (degrees 2θ); overrides crystallite_size_nm.
+            Both None: widths come from `settings`.
+        intensity_jitter: σ of the log-normal factor exp(σ N(0, 1)) applied to each peak's intensity.
+        max_counts: [low, high]: counts at the strongest point, drawn log-uniformly; the pattern is
+            Poisson-sampled at that scale (fewer counts, more noise). None: no counting noise.
+        gaussian_noise: standard deviation of additive Gaussian noise, as a fraction of the maximum.
+        background: largest amplitude of each background component, as a fraction of the maximum.
+    """
+
+    def __init__(
+        self,
+        grid: TwoThetaGrid | Mapping | None = None,
+        settings: ProfileSettings | Mapping | None = None,
+        zero_shift_deg: float = 0.05,
+        strain: float = 0.005,
+        crystallite_size_nm: Sequence[float] | None = (10.0, 60.0),
+        fwhm_deg: Sequence[float] | None = None,
+        intensity_jitter: float = 0.2,
+        max_counts: Sequence[float] | None = (1e3, 1e5),
+        gaussian_noise: float = 0.002,
+        background: float = 0.05,
+    ):
+        self.grid = TwoThetaGrid.from_dict(dict(grid)) if isinstance(grid, Mapping) else (grid or TwoThetaGrid())
+        self.settings = (ProfileSettings.from_dict(dict(settings)) if isinstance(settings, Mapping)
+                         else (settings or ProfileSettings()))
+        self.zero_shift_deg = _amount("zero_shift_deg", zero_shift_deg)
+        self.strain = _amount("strain", strain)
+        if self.strain >= 0.5:
+            raise ValueError(f"augmentation strain must be below 0.5 (a fraction of d, not %), got {strain!r}")
+        self.fwhm_deg = _range("fwhm_deg", fwhm_deg)
+        self.crystallite_size_nm = None if self.fwhm_deg else _range("crystallite_size_nm", crystallite_size_nm)
+        self.intensity_jitter = _amount("intensity_jitter", intensity_jitter)
+        self.max_counts = _range("max_counts", max_counts)
+        self.gaussian_noise = _amount("gaussian_noise", gaussian_noise)
+        self.background = _amount("background", background)
+
+    def render_clean(self, two_theta_deg: np.ndarray, intensity: np.ndarray, wavelength_angstrom: float) -> np.ndarray:
+        """The unperturbed profile (validation/test), with the same grid and settings."""
+        return render_profile(two_theta_deg, intensity, self.grid, self.settings, wavelength_angstrom)
+
+    def __call__(self, two_theta_deg: np.ndarray, intensity: np.ndarray, wavelength_angstrom: float,
+                 rng: np.random.Generator) -> np.ndarray:
+        """Augmented profile (float32, length grid.n_points, max 1; all zeros when no peak reaches the grid)."""
+        two_theta = np.asarray(two_theta_deg, dtype=float).ravel()
+        intensity = np.asarray(intensity, dtype=float).ravel()
+        if self.intensity_jitter:
+            intensity = intensity * np.exp(self.intensity_jitter * rng.standard_normal(intensity.size))
+        if self.strain:
+            strained_d = two_theta_to_d(two_theta, wavelength_angstrom) * (1.0 + rng.uniform(-self.strain, self.strain))
+            two_theta = d_to_two_theta(strained_d, wavelength_angstrom)
+            reflected = np.isfinite(two_theta)  # a compressed d can pass beyond 2θ = 180°
+            two_theta, intensity = two_theta[reflected], intensity[reflected]
+        if self.zero_shift_deg:
+            two_theta = two_theta + rng.uniform(-self.zero_shift_deg, self.zero_shift_deg)
+        profile = render_profile(two_theta, intensity, self.grid, self._draw_settings(rng), wavelength_angstrom)
+        if profile.max() == 0:
+            return profile
+        profile = profile.astype(float)
+        if self.background:
+            profile += self._draw_background(rng, wavelength_angstrom)
+        if self.max_counts:
+            counts = np.exp(rng.uniform(*np.log(self.max_counts)))
+            profile = rng.poisson(profile * counts) / counts
+        if self.gaussian_noise:
+            profile += rng.normal(0.0, self.gaussian_noise, profile.size)
+        np.maximum(profile, 0.0, out=profile)  # counts are never negative
+        top = profile.max()
+        return (profile / top if top > 0 else profile).astype(np.float32)
+
+    def augment(self, two_theta_deg, intensity, wavelength_angstrom, rng) -> np.ndarray:
+        """Same as calling the augmenter."""
+        return self(two_theta_deg, intensity, wavelength_angstrom, rng)
+
+    def _draw_settings(self, rng: np.random.Generator) -> ProfileSettings:
+        if self.fwhm_deg:
+            return dataclasses.replace(self.settings, fwhm_deg=rng.uniform(*self.fwhm_deg))
+        if self.crystallite_size_nm:
+            size = np.exp(rng.uniform(*np.log(self.crystallite_size_nm)))
+            return dataclasses.replace(self.settings, fwhm_deg=None, crystallite_size_nm=size)
+        return self.settings
+
+    def _draw_background(self, rng: np.random.Generator, wavelength_angstrom: float) -> np.ndarray:
+        """Smooth background on the grid: low-angle exponential decay + amorphous halo + linear slope."""
+        x = self.grid.points
+        span = self.grid.stop_deg - self.grid.start_deg
+        decay, halo, slope = rng.uniform(0.0, self.background, 3)
+        background = decay * np.exp(-(x - self.grid.start_deg) / (span * rng.uniform(0.05, 0.3)))
+        # an amorphous halo (glass, polymer, solvent) near d ≈ 3-5 Å, 2-5° wide (σ) at CuKα1
+        halo_center = d_to_two_theta(rng.uniform(3.0, 5.0), wavelength_angstrom)
+        if np.isfinite(halo_center):
+            width = rng.uniform(2.0, 5.0) * wavelength_angstrom / CU_KA1_ANGSTROM
+            background += halo * np.exp(-0.5 * ((x - halo_center) / width) ** 2)
+        ramp = (x - self.grid.start_deg) / span
+        background += slope * (ramp if rng.random() < 0.5 else 1.0 - ramp)
+        return background
+
+    def __repr__(self) -> str:
+        fields = ("zero_shift_deg", "strain", "crystallite_size_nm", "fwhm_deg", "intensity_jitter", "max_counts",
+                  "gaussian_noise", "background")
+        return f"PeakAugmenter({', '.join(f'{name}={getattr(self, name)!r}' for name in fields)})"

@@ -1,0 +1,147 @@
+"""Augmentation: determinism, normalization and the physics of each perturbation."""
+
+import pickle
+
+import numpy as np
+import pytest
+
+from xrdnet.data.augment import PeakAugmenter
+from xrdnet.xrd.profile import ProfileSettings, TwoThetaGrid, scherrer_fwhm_deg
+from xrdnet.xrd.wavelengths import d_to_two_theta, two_theta_to_d
+
+CU_KA = 1.54184
+GRID = TwoThetaGrid()
+SETTINGS = ProfileSettings("gaussian", fwhm_deg=0.2)
+POSITIONS, INTENSITIES = np.array([30.0, 80.0]), np.array([100.0, 60.0])
+OFF = dict(zero_shift_deg=0, strain=0, crystallite_size_nm=None, fwhm_deg=None, intensity_jitter=0,
+           max_counts=None, gaussian_noise=0, background=0)
+
+
+def only(**switched_on) -> PeakAugmenter:
+    """An augmenter with every perturbation off except the ones given."""
+    return PeakAugmenter(GRID, SETTINGS, **{**OFF, **switched_on})
+
+
+def centroid(profile: np.ndarray, near_deg: float, half_width_deg: float = 0.6) -> float:
+    """Intensity-weighted mean 2θ (degrees) of the peak near near_deg: sub-step peak position."""
+    window = np.abs(GRID.points - near_deg) < half_width_deg
+    return float(np.sum(GRID.points[window] * profile[window]) / np.sum(profile[window]))
+
+
+def test_output_is_a_normalized_profile_on_the_grid():
+    augmenter = PeakAugmenter(GRID, ProfileSettings("pseudo_voigt"))
+    for seed in range(5):
+        profile = augmenter(POSITIONS, INTENSITIES, CU_KA, np.random.default_rng(seed))
+        assert profile.shape == (GRID.n_points,) and profile.dtype == np.float32
+        assert profile.max() == 1.0 and profile.min() >= 0
+
+
+def test_same_seed_same_output_different_seed_different_output():
+    augmenter = PeakAugmenter(GRID, SETTINGS)
+    first = augmenter(POSITIONS, INTENSITIES, CU_KA, np.random.default_rng(7))
+    again = augmenter(POSITIONS, INTENSITIES, CU_KA, np.random.default_rng(7))
+    other = augmenter(POSITIONS, INTENSITIES, CU_KA, np.random.default_rng(8))
+    np.testing.assert_array_equal(first, again)
+    assert np.abs(first - other).max() > 0.01
+    assert np.abs(first - augmenter.render_clean(POSITIONS, INTENSITIES, CU_KA)).max() > 0.01
+    # a pickled copy (as sent to data-loader workers) behaves identically
+    copy = pickle.loads(pickle.dumps(augmenter))
+    np.testing.assert_array_equal(copy(POSITIONS, INTENSITIES, CU_KA, np.random.default_rng(7)), first)
+
+
+def test_everything_off_is_the_clean_render():
+    augmenter = only()
+    clean = augmenter.render_clean(POSITIONS, INTENSITIES, CU_KA)
+    np.testing.assert_array_equal(augmenter(POSITIONS, INTENSITIES, CU_KA, np.random.default_rng(0)), clean)
+
+
+def test_zero_shift_moves_every_peak_by_the_same_amount():
+    augmenter = only(zero_shift_deg=0.3)
+    clean = augmenter.render_clean(POSITIONS, INTENSITIES, CU_KA)
+    shifts = []
+    for seed in range(12):
+        profile = augmenter(POSITIONS, INTENSITIES, CU_KA, np.random.default_rng(seed))
+        low, high = (centroid(profile, p) - centroid(clean, p) for p in POSITIONS)
+        assert low == pytest.approx(high, abs=2e-3)  # a constant offset in 2θ, unlike strain
+        assert abs(low) <= 0.3 + 2e-3
+        shifts.append(low)
+    assert min(shifts) < -0.05 and max(shifts) > 0.05  # both directions, not stuck at zero
+
+
+def test_strain_moves_peaks_as_braggs_law_says():
+    augmenter = only(strain=0.01)
+    clean = augmenter.render_clean(POSITIONS, INTENSITIES, CU_KA)
+    moved_apart = 0
+    for seed in range(8):
+        profile = augmenter(POSITIONS, INTENSITIES, CU_KA, np.random.default_rng(seed))
+        low, high = (centroid(profile, p, 1.5) for p in POSITIONS)
+        # the strain seen by the first peak, d -> d (1 + ε), predicts where the second one goes
+        epsilon = two_theta_to_d(low, CU_KA) / two_theta_to_d(centroid(clean, 30.0), CU_KA) - 1
+        assert abs(epsilon) <= 0.01 + 1e-4
+        predicted = d_to_two_theta(two_theta_to_d(centroid(clean, 80.0), CU_KA) * (1 + epsilon), CU_KA)
+        assert high == pytest.approx(predicted, abs=0.01)
+        # Δ2θ ≈ −2 ε tan θ: the high-angle peak moves about tan 40° / tan 15° = 3.1 times as far
+        moved_apart += abs(high - 80.0) > 2.5 * abs(low - 30.0)
+    assert moved_apart >= 6
+
+
+def test_broadening_draws_scherrer_widths_within_the_size_range():
+    augmenter = PeakAugmenter(GRID, ProfileSettings("gaussian"), **{**OFF, "crystallite_size_nm": (10, 40)})
+    narrowest, widest = scherrer_fwhm_deg(30.0, CU_KA, 40), scherrer_fwhm_deg(30.0, CU_KA, 10)
+    widths = []
+    for seed in range(10):
+        profile = augmenter([30.0], [1.0], CU_KA, np.random.default_rng(seed))
+        widths.append(np.count_nonzero(profile >= 0.5) * GRID.step_deg)  # FWHM to within a grid step
+    assert all(narrowest - GRID.step_deg <= w <= widest + GRID.step_deg for w in widths)
+    assert max(widths) - min(widths) > 0.2  # sizes really vary
+
+
+def test_intensity_jitter_is_log_normal_per_peak():
+    sigma = 0.3
+    augmenter = only(intensity_jitter=sigma)
+    ratios = []
+    for seed in range(300):
+        profile = augmenter(POSITIONS, [100.0, 100.0], CU_KA, np.random.default_rng(seed))
+        ratios.append(profile[GRID.points.searchsorted(80.0)] / profile[GRID.points.searchsorted(30.0)])
+    # log of the ratio of two independent log-normal factors has standard deviation σ √2
+    assert np.std(np.log(ratios)) == pytest.approx(sigma * np.sqrt(2), rel=0.15)
+
+
+def test_counting_noise_shrinks_with_more_counts():
+    clean = only().render_clean(POSITIONS, INTENSITIES, CU_KA)
+    spread = {}
+    for counts in (1e2, 1e4):
+        augmenter = only(max_counts=(counts, counts))
+        residuals = [augmenter(POSITIONS, INTENSITIES, CU_KA, np.random.default_rng(s)) - clean for s in range(5)]
+        spread[counts] = np.std(np.concatenate(residuals)[np.tile(clean > 0.05, 5)])
+    # Poisson noise: relative error 1 / sqrt(counts), so 100 times the counts is 10 times less noise
+    assert 5 < spread[1e2] / spread[1e4] < 20
+
+
+def test_background_is_smooth_positive_and_bounded():
+    augmenter = only(background=0.2)
+    clean = augmenter.render_clean(POSITIONS, INTENSITIES, CU_KA)
+    away = np.all(np.abs(GRID.points[:, None] - POSITIONS) > 3, axis=1)
+    added = []
+    for seed in range(10):
+        profile = augmenter(POSITIONS, INTENSITIES, CU_KA, np.random.default_rng(seed))
+        background = profile[away]
+        assert background.min() >= 0 and background.max() <= 3 * 0.2  # three components, each at most 0.2
+        neighbours = away[1:] & away[:-1]
+        assert np.abs(np.diff(profile)[neighbours]).max() < 0.005  # smooth: no jumps from one point to the next
+        added.append(background.mean())
+    assert not clean[away].any() and min(added) > 0
+
+
+def test_settings_from_config_dicts_and_clear_errors():
+    augmenter = PeakAugmenter(grid={"start_deg": 10, "stop_deg": 50, "step_deg": 0.05},
+                              settings={"shape": "pseudo_voigt", "crystallite_size_nm": 30}, zero_shift_deg=0.1)
+    assert augmenter(POSITIONS, INTENSITIES, CU_KA, np.random.default_rng(0)).shape == (801,)
+    with pytest.raises(ValueError, match=r"crystallite_size_nm must be a \[low, high\] pair"):
+        PeakAugmenter(crystallite_size_nm=25)
+    with pytest.raises(ValueError, match="max_counts must satisfy 0 < low <= high"):
+        PeakAugmenter(max_counts=(1e4, 1e2))
+    with pytest.raises(ValueError, match="zero_shift_deg must be a non-negative number"):
+        PeakAugmenter(zero_shift_deg=-0.1)
+    with pytest.raises(ValueError, match="unknown profile setting"):
+        PeakAugmenter(settings={"shape": "gaussian", "size": 3})
