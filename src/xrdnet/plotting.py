@@ -84,11 +84,11 @@ def accuracy_coverage_figure(rows: Sequence[dict], title: str = "") -> Figure:
 
 def activations_figure(names: Sequence[str] | None = None, highlight: str | None = None,
                        x_range: tuple[float, float] = (-5.0, 5.0)) -> Figure:
-    """The project's activation functions (left) and their derivatives (right) on x_range.
+    """One panel per activation: the function f(x) and its derivative f′(x) on x_range.
 
     Values come from the same torch modules the networks use (xrdnet.models.activations) and the
-    derivatives from autograd, so the figure shows exactly what training sees. `highlight` draws one
-    activation thicker (the one a run uses).
+    derivatives from autograd, so the figure shows exactly what training sees. `highlight` marks the
+    activation a run uses (bold title and frame).
     """
     import torch
 
@@ -96,23 +96,26 @@ def activations_figure(names: Sequence[str] | None = None, highlight: str | None
 
     names = list(names or ACTIVATIONS)
     x = torch.linspace(*x_range, 1001, requires_grad=True)
-    figure, (value_axis, slope_axis) = plt.subplots(1, 2, figsize=(10.0, 4.0), layout="constrained")
-    for index, name in enumerate(names):
-        y = make_activation(name)(x)
+    figure, axes = plt.subplots(1, len(names), figsize=(3.6 * len(names), 3.4), sharex=True, squeeze=False,
+                                layout="constrained")
+    for axis, name in zip(axes[0], names):
+        module = make_activation(name)
+        y = module(x)
         (slope,) = torch.autograd.grad(y.sum(), x)
-        style = {"lw": 3.0 if name == highlight else 1.6, "color": f"C{index}", "label": name}
-        value_axis.plot(x.detach().numpy(), y.detach().numpy(), **style)
-        slope_axis.plot(x.detach().numpy(), slope.numpy(), **style)
-    value_axis.set_title("activation f(x)")
-    slope_axis.set_title("derivative f′(x)")
-    for axis in (value_axis, slope_axis):
-        axis.axhline(0, color="0.7", lw=0.8, zorder=0)
-        axis.axvline(0, color="0.7", lw=0.8, zorder=0)
-        axis.set_xlabel("x")
+        axis.plot(x.detach().numpy(), y.detach().numpy(), lw=2.0, color="C0", label="f(x)")
+        axis.plot(x.detach().numpy(), slope.numpy(), lw=2.0, color="C1", ls="--", label="f′(x)")
+        axis.axhline(0, color="0.6", lw=0.8, zorder=0)
+        axis.axvline(0, color="0.6", lw=0.8, zorder=0)
         axis.grid(alpha=0.3)
-    value_axis.set_ylim(-1.5, 3.0)
-    slope_axis.set_ylim(-0.1, 1.15)
-    value_axis.legend(loc="upper left")
+        axis.set_xlabel("x")
+        # leaky ReLU's negative slope is too small to see; say it
+        detail = f" (slope {module.negative_slope:g} for x<0)" if hasattr(module, "negative_slope") else ""
+        chosen = name == highlight
+        axis.set_title(f"{name}{detail}", fontsize=10, fontweight="bold" if chosen else "normal")
+        if chosen:
+            for spine in axis.spines.values():
+                spine.set_linewidth(2.0)
+    axes[0][0].legend(loc="upper left")
     return figure
 
 
