@@ -15,7 +15,6 @@ import csv
 import glob
 import io
 import sys
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -40,21 +39,14 @@ def expand_inputs(inputs: list[str]) -> list[Path]:
 
 def profile_of_file(path: Path, predictor, wavelength_angstrom: float, background: str) -> np.ndarray:
     """The model-ready profile of one input file; raises ValueError with a one-line reason."""
-    from pymatgen.core import Structure
-
+    from xrdnet.structures.cif import read_cif
     from xrdnet.xrd.measured import preprocess_measured, read_pattern
 
     if not path.is_file():
         raise ValueError(f"{path}: no such file")
     suffix = path.suffix.lower()
     if suffix in CIF_SUFFIXES:
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                structure = Structure.from_file(path)
-        except Exception as error:
-            raise ValueError(f"{path}: cannot parse CIF: {str(error).splitlines()[0] if str(error) else type(error).__name__}") from None
-        return predictor.profile_of_structure(structure)
+        return predictor.profile_of_structure(read_cif(path))
     if suffix in PATTERN_SUFFIXES:
         two_theta, intensity = read_pattern(path)
         return preprocess_measured(two_theta, intensity, wavelength_angstrom, predictor.grid,

@@ -203,7 +203,8 @@ def _simulate_in_worker(index: int) -> dict:
 
 
 def _simulate_item(source: StructureSource, simulator: XRDSimulator, index: int) -> dict:
-    name = f"{source.kind}[{index}]"
+    # sources that can name an item without building it (a CIF's file name) make skip reports readable
+    name = source.item_name(index) if hasattr(source, "item_name") else f"{source.kind}[{index}]"
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

@@ -1,0 +1,174 @@
+"""Self-contained checkpoints, xrdnet-eval and xrdnet-predict on a tiny model trained here."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from hydra import compose, initialize_config_dir
+from hydra.core.global_hydra import GlobalHydra
+from pymatgen.io.cif import CifWriter
+
+from xrdnet.config import CONFIG_DIR
+from xrdnet.crystal import CRYSTAL_SYSTEMS
+from xrdnet.lit.classifier import CrystalSystemClassifier
+from xrdnet.structures.aflow import AflowPrototypes
+from xrdnet.train import train
+from xrdnet.xrd.peaks import XRDSimulator
+from xrdnet.xrd.profile import ProfileSettings, TwoThetaGrid, render_profile
+
+BIN = Path(sys.executable).parent
+ENV = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONWARNINGS": "ignore"}
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory) -> dict:
+    """Train a tiny CNN through xrdnet.train.train (the entry point's own function)."""
+    root = tmp_path_factory.mktemp("trained")
+    GlobalHydra.instance().clear()
+    with initialize_config_dir(str(CONFIG_DIR), version_base="1.3"):
+        cfg = compose("train", overrides=[
+            f"paths.output_dir={root / 'run'}", f"paths.data_dir={root / 'data'}", f"paths.log_dir={root / 'outputs'}",
+            "data.source.n=140", "data.real_source=null", "data.build_workers=1", "data.batch_size=32",
+            "data.grid.step_deg=0.1", "trainer.max_epochs=2", "callbacks.rich_progress_bar=null",
+            "model.net.channels=[8,16]", "model.net.head_hidden=32",
+        ])
+    metrics = train(cfg)
+    checkpoint = next((root / "run" / "checkpoints").glob("epoch_*.ckpt"))
+    return {"root": root, "checkpoint": checkpoint, "metrics": metrics}
+
+
+def run(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
+    result = subprocess.run(args, cwd=cwd, env=ENV, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, f"{args[0]} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    return result
+
+
+def test_checkpoint_carries_everything_needed_to_use_it(trained):
+    checkpoint = torch.load(trained["checkpoint"], map_location="cpu", weights_only=True)
+    hparams = checkpoint["hyper_parameters"]
+    info = hparams["data_info"]
+    assert hparams["class_names"] == list(CRYSTAL_SYSTEMS)
+    assert TwoThetaGrid.from_dict(info["grid"]).n_points == hparams["input_length"]
+    assert info["wavelength_angstrom"] == pytest.approx(1.54184)
+    ProfileSettings.from_dict(info["profile"])
+    assert hparams["net"]["_target_"].endswith("CNN1D")
+    temperature = float(checkpoint["state_dict"]["temperature"])
+    assert temperature > 0 and temperature != 1.0, "the best checkpoint was not calibrated"
+
+
+def test_checkpoint_round_trip_in_a_fresh_process_gives_the_same_probabilities(trained, tmp_path):
+    rng = np.random.default_rng(0)
+    module = CrystalSystemClassifier.load_from_checkpoint(trained["checkpoint"], map_location="cpu", weights_only=False).eval()
+    profiles = rng.random((5, module.hparams.input_length)).astype(np.float32)
+    expected = module.predict_proba(torch.from_numpy(profiles)).numpy()
+    np.save(tmp_path / "profiles.npy", profiles)
+    script = ("import numpy as np, sys; from xrdnet.inference import CrystalSystemPredictor; "
+              "p = CrystalSystemPredictor.from_checkpoint(sys.argv[1]); "
+              "np.save(sys.argv[3], p.predict_proba(np.load(sys.argv[2])))")
+    run([sys.executable, "-c", script, str(trained["checkpoint"]), str(tmp_path / "profiles.npy"), str(tmp_path / "out.npy")], tmp_path)
+    np.testing.assert_allclose(np.load(tmp_path / "out.npy"), expected, atol=1e-6)
+    assert np.allclose(expected.sum(axis=1), 1.0, atol=1e-5)
+
+
+def test_loading_a_non_checkpoint_is_one_clear_line(tmp_path):
+    from xrdnet.inference import CheckpointError, load_classifier
+
+    junk = tmp_path / "model.ckpt"
+    junk.write_text("not a checkpoint")
+    with pytest.raises(CheckpointError, match="model.ckpt: cannot read checkpoint"):
+        load_classifier(junk)
+    with pytest.raises(CheckpointError, match="not found"):
+        load_classifier(tmp_path / "missing.ckpt")
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory) -> Path:
+    """CIFs of four AFLOW prototypes, a measured-style MoKα scan of one of them, and bad files."""
+    folder = tmp_path_factory.mktemp("inputs")
+    prototypes = AflowPrototypes()
+    for index in (0, 50, 100, 150):
+        item = prototypes.get(index)
+        CifWriter(item.structure).write_file(folder / f"proto_{index}.cif")
+    # a diffractometer-like scan: MoKα, broadened, Poisson noise, sloping background, a comment header
+    structure = prototypes.get(100).structure
+    peaks = XRDSimulator("MoKa", (2, 45)).simulate(structure)
+    grid = TwoThetaGrid(2.0, 45.0, 0.01)
+    signal = render_profile(peaks.two_theta, peaks.intensity, grid, ProfileSettings("pseudo_voigt", crystallite_size_nm=40), peaks.wavelength)
+    rng = np.random.default_rng(1)
+    counts = rng.poisson(5000 * signal + 400 * np.exp(-grid.points / 15) + 50).astype(float)
+    np.savetxt(folder / "scan_mo.xy", np.column_stack([grid.points, counts]), header="MoKa scan\n2theta counts", comments="# ")
+    (folder / "broken.cif").write_text("data_broken\n_cell_length_a 5.0\nthis is not a cif\n")
+    (folder / "empty.xy").write_text("")
+    (folder / "junk.csv").write_text("2theta,intensity\nten,eleven\nfoo,bar\n")
+    return folder
+
+
+def test_predict_answers_every_good_file_and_skips_bad_ones(trained, inputs, tmp_path):
+    out = tmp_path / "results.json"
+    result = run([str(BIN / "xrdnet-predict"), str(inputs), "--ckpt", str(trained["checkpoint"]),
+                  "--wavelength", "MoKa", "--top-k", "3", "--out", str(out), "--plot-dir", str(tmp_path / "plots")], tmp_path)
+    rows = {Path(r["file"]).name: r for r in json.loads(out.read_text())}
+    good = {"proto_0.cif", "proto_50.cif", "proto_100.cif", "proto_150.cif", "scan_mo.xy"}
+    bad = {"broken.cif", "empty.xy", "junk.csv"}
+    assert set(rows) == good | bad
+    for name in good:
+        row = rows[name]
+        assert row["status"] == "ok" and row["reason"] == ""
+        probabilities = [t["probability"] for t in row["top"]]
+        assert len(row["top"]) == 3 and probabilities == sorted(probabilities, reverse=True)
+        assert {t["crystal_system"] for t in row["top"]} <= set(CRYSTAL_SYSTEMS)
+        assert (tmp_path / "plots" / f"{Path(name).stem}.png").exists()
+    for name in bad:
+        assert rows[name]["status"] == "skipped" and name in rows[name]["reason"] and rows[name]["top"] == []
+        assert "\n" not in rows[name]["reason"]
+    assert "5 predicted, 3 skipped" in result.stdout
+
+
+def test_predict_writes_csv(trained, inputs, tmp_path):
+    out = tmp_path / "results.csv"
+    run([str(BIN / "xrdnet-predict"), str(inputs / "proto_0.cif"), str(inputs / "empty.xy"), "--ckpt",
+         str(trained["checkpoint"]), "--top-k", "2", "--out", str(out)], tmp_path)
+    lines = out.read_text().strip().splitlines()
+    assert lines[0].startswith("file,status,reason,uncertain,crystal_system_1,probability_1,crystal_system_2")
+    assert len(lines) == 3 and ",skipped," in lines[2]
+
+
+def test_eval_metrics_agree_with_the_confusion_matrix(trained, inputs, tmp_path):
+    cif_dir = tmp_path / "cifs"
+    cif_dir.mkdir()
+    for cif in inputs.glob("*.cif"):
+        (cif_dir / cif.name).write_bytes(cif.read_bytes())
+    run([str(BIN / "xrdnet-eval"), f"ckpt_path={trained['checkpoint']}", f"cif_dir={cif_dir}",
+         f"paths.log_dir={tmp_path / 'outputs'}", f"paths.data_dir={trained['root'] / 'data'}", "build_workers=1"], tmp_path)
+    metrics_files = list((tmp_path / "outputs").rglob("metrics.json"))
+    assert len(metrics_files) == 1
+    results = json.loads(metrics_files[0].read_text())
+    assert set(results["sets"]) == {"test", "aflow_prototypes", "cif:cifs"}
+    assert len(results["sets"]["aflow_prototypes"]["confusion_matrix"]) == 7
+    for name, report in results["sets"].items():
+        matrix = np.array(report["confusion_matrix"])
+        assert matrix.sum() == report["n"], name
+        assert report["accuracy"] == pytest.approx(np.trace(matrix) / matrix.sum()), name
+        assert len(report["misclassified"]) == matrix.sum() - np.trace(matrix), name
+        for i, cls in enumerate(CRYSTAL_SYSTEMS):
+            row = report["per_class"][cls]
+            assert row["support"] == matrix[i].sum()
+            if matrix[i].sum():
+                assert row["recall"] == pytest.approx(matrix[i, i] / matrix[i].sum())
+            if matrix[:, i].sum():
+                assert row["precision"] == pytest.approx(matrix[i, i] / matrix[:, i].sum())
+        assert report["top2_accuracy"] >= report["accuracy"]
+        coverage = report["accuracy_coverage"]
+        assert coverage[0]["fraction"] == 1.0 and coverage[0]["accuracy"] == pytest.approx(report["accuracy"])
+    assert results["sets"]["cif:cifs"]["n"] == 4
+    assert [s["name"] for s in results["sets"]["cif:cifs"]["skipped"]] == ["broken.cif"]
+    run_dir = metrics_files[0].parent
+    assert (run_dir / "aflow_prototypes_confusion_matrix.png").exists()
+    assert (run_dir / "aflow_prototypes_accuracy_coverage.png").exists()
