@@ -95,3 +95,13 @@ def test_two_job_multirun_gives_one_run_folder_per_job(tmp_path, shared_data_dir
     for job in jobs:
         assert list((sweeps[0] / job / "tensorboard").glob("events.out.tfevents.*")), f"{job} has no TensorBoard run"
         assert (sweeps[0] / job / ".hydra" / "config.yaml").exists()
+
+
+@pytest.mark.slow
+def test_ddp_with_two_cpu_processes(tmp_path, shared_data_dir):
+    result = run_cli([str(BIN / "xrdnet-train"), "trainer=ddp", "trainer.accelerator=cpu", "trainer.devices=2",
+                      "trainer.max_epochs=1", "model=mlp", *tiny_overrides(tmp_path, shared_data_dir)], tmp_path)
+    assert "xrdnet run finished" in result.stdout
+    summaries = list((tmp_path / "outputs").rglob("metrics.json"))
+    assert len(summaries) == 1, "both DDP processes must share one run folder"
+    assert json.loads(summaries[0].read_text())["best_checkpoint"].endswith(".ckpt")

@@ -65,6 +65,8 @@ def train(cfg: DictConfig) -> dict[str, float]:
 
     summary = {"metrics": metrics, "best_checkpoint": best_path, "run_dir": cfg.paths.output_dir,
                "wall_seconds": round(time.time() - started, 1)}
+    if not trainer.is_global_zero:  # DDP: one process reports
+        return metrics
     if hasattr(model, "on_run_end"):
         model.on_run_end(datamodule=datamodule, output_dir=Path(cfg.paths.output_dir), summary=summary)
     write_json_atomic(Path(cfg.paths.output_dir) / "metrics.json", summary)

@@ -120,7 +120,8 @@ class CrystalSystemClassifier(LightningModule):
     def _evaluate(self, stage: str, batch) -> None:
         profiles, labels = batch
         logits = self(profiles)
-        self.log(f"{stage}/loss", self._loss(logits, labels), on_epoch=True, prog_bar=stage == "val", add_dataloader_idx=False)
+        self.log(f"{stage}/loss", self._loss(logits, labels), on_epoch=True, prog_bar=stage == "val",
+                 add_dataloader_idx=False, sync_dist=True)
         self.metrics[f"{stage}_set"].update(logits, labels)
         self.recalls[f"{stage}_set"].update(logits, labels)
         self.confusion[f"{stage}_set"].update(logits, labels)
@@ -146,9 +147,10 @@ class CrystalSystemClassifier(LightningModule):
                 self._log_epoch_metrics(stage)
 
     def _log_epoch_metrics(self, stage: str) -> None:
-        self.log_dict({f"{stage}/{k}": v for k, v in self.metrics[f"{stage}_set"].compute().items()})
+        # torchmetrics' compute() already gathers over DDP processes; sync_dist only averages equal values
+        self.log_dict({f"{stage}/{k}": v for k, v in self.metrics[f"{stage}_set"].compute().items()}, sync_dist=True)
         recalls = self.recalls[f"{stage}_set"].compute()
-        self.log_dict({f"{stage}/recall_{name}": recalls[i] for i, name in enumerate(CRYSTAL_SYSTEMS)})
+        self.log_dict({f"{stage}/recall_{name}": recalls[i] for i, name in enumerate(CRYSTAL_SYSTEMS)}, sync_dist=True)
         matrix = self.confusion[f"{stage}_set"].compute().cpu().numpy()
         self.last_confusion = getattr(self, "last_confusion", {})
         self.last_confusion[stage] = matrix
