@@ -105,3 +105,9 @@ def test_ddp_with_two_cpu_processes(tmp_path, shared_data_dir):
     summaries = list((tmp_path / "outputs").rglob("metrics.json"))
     assert len(summaries) == 1, "both DDP processes must share one run folder"
     assert json.loads(summaries[0].read_text())["best_checkpoint"].endswith(".ckpt")
+
+
+def test_slurm_launcher_preset_composes():
+    cfg = compose_train(["hydra/launcher=slurm", "hydra.launcher.partition=gpu"])
+    assert cfg.hydra.launcher._target_.endswith("SlurmLauncher")
+    assert cfg.hydra.launcher.partition == "gpu" and cfg.hydra.launcher.gpus_per_node == 1
