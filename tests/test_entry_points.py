@@ -87,7 +87,7 @@ def test_fast_dev_run_through_the_real_entry_point(model, tmp_path, shared_data_
 @pytest.mark.slow
 def test_two_job_multirun_gives_one_run_folder_per_job(tmp_path, shared_data_dir):
     run_cli([str(BIN / "xrdnet-train"), "-m", "model=mlp", "model.activation=relu,tanh", "trainer.max_epochs=1",
-             "trainer.limit_train_batches=2", "test=false", *tiny_overrides(tmp_path, shared_data_dir)], tmp_path)
+             "+trainer.limit_train_batches=2", "test=false", *tiny_overrides(tmp_path, shared_data_dir)], tmp_path)
     sweeps = list((tmp_path / "outputs" / "train" / "multiruns").iterdir())
     assert len(sweeps) == 1
     jobs = sorted(p.name for p in sweeps[0].iterdir() if p.is_dir() and not p.name.startswith("."))

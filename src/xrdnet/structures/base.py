@@ -1,4 +1,4 @@
-"""What every structure source yields: a structure with its crystal-system label."""
+"""What every structure source yields: a structure with its crystal-system label, and the shared symmetry check."""
 
 from __future__ import annotations
 
@@ -40,3 +40,21 @@ class StructureSource(Protocol):
 
     def describe(self) -> dict:
         """JSON-able description of the source: part of the dataset's cache key and manifest."""
+
+
+def detect_space_group(name: str, structure: Structure, symprec: float) -> int:
+    """Space-group number pymatgen's SpacegroupAnalyzer (spglib) finds at `symprec` (Å); StructureError if none."""
+    from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
+
+    try:
+        number = SpacegroupAnalyzer(structure, symprec=symprec).get_space_group_number()
+    except Exception as error:  # spglib fails on overlapping atoms and similar broken input
+        raise StructureError(f"{name}: symmetry analysis failed: {_first_line(error)}") from None
+    if not number:
+        raise StructureError(f"{name}: SpacegroupAnalyzer found no space group at symprec={symprec}")
+    return int(number)
+
+
+def _first_line(error: Exception) -> str:
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else type(error).__name__

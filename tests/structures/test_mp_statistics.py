@@ -1,0 +1,81 @@
+"""MP Wyckoff statistics: what the table's columns mean, and the sampler's weights and filters."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from xrdnet.crystal import CRYSTAL_SYSTEMS
+from xrdnet.structures.mp_statistics import (
+    CombinationSampler,
+    WyckoffCombination,
+    assign_species,
+    load_mp_combinations,
+    pyxtal_group,
+)
+
+
+def test_n_atoms_is_the_sum_of_the_wyckoff_multiplicities_of_every_row():
+    rows = load_mp_combinations()
+    assert len(rows) == 12593
+    for row in rows:
+        group = pyxtal_group(row.space_group)
+        assert sum(group[i].multiplicity for i in row.wyckoff_indices) == row.n_atoms, row
+
+
+def test_wyckoff_index_zero_is_the_general_position_and_the_last_is_letter_a():
+    # Fm-3m: general position 192l, then down to 4a; "9-10-11" is the Heusler (full) arrangement 8c + 4b + 4a
+    group = pyxtal_group(225)
+    assert (group[0].multiplicity, group[0].letter) == (192, "l")
+    assert [group[i].get_label() for i in (9, 10, 11)] == ["8c", "4b", "4a"]
+    heusler = [r for r in load_mp_combinations() if r.space_group == 225 and r.wyckoff_indices == (9, 10, 11)]
+    assert heusler and heusler[0].n_atoms == 16
+    # rhombohedral groups are in the hexagonal setting: R-3m 3a holds 3 atoms in the conventional cell
+    assert pyxtal_group(166)[-1].get_label() == "3a"
+
+
+def test_p1_is_absent_so_triclinic_is_always_p_minus_1():
+    groups = {r.space_group for r in load_mp_combinations()}
+    assert 1 not in groups and 2 in groups and len(groups) == 225
+
+
+def test_mp_weights_follow_the_counts():
+    sampler = CombinationSampler(max_atoms=40)
+    rows = [r for r in load_mp_combinations() if r.n_atoms <= 40]
+    cubic_share = sum(r.count for r in rows if r.system == 6) / sum(r.count for r in rows)
+    assert sampler.system_probabilities()["cubic"] == pytest.approx(cubic_share)
+    rng = np.random.default_rng(0)
+    drawn = [sampler.sample(rng) for _ in range(4000)]
+    assert all(c.n_atoms <= 40 for c in drawn)
+    assert np.mean([c.system == 6 for c in drawn]) == pytest.approx(cubic_share, abs=0.03)
+
+
+def test_uniform_weighting_gives_every_system_the_same_share():
+    sampler = CombinationSampler(max_atoms=40, system_weights="uniform")
+    assert list(sampler.system_probabilities().values()) == pytest.approx([1 / 7] * 7)
+
+
+def test_systems_filter_keeps_only_those_systems():
+    sampler = CombinationSampler(max_atoms=20, systems=["Trigonal", "cubic"])
+    assert {CRYSTAL_SYSTEMS[c.system] for c in sampler.combinations} == {"trigonal", "cubic"}
+
+
+def test_impossible_filters_are_clear_errors():
+    # one-atom cells occur in MP only in P2/m, P4/mmm, P6/mmm and Pm-3m
+    with pytest.raises(ValueError, match="no MP Wyckoff combination has <= 1 atoms in the systems orthorhombic"):
+        CombinationSampler(max_atoms=1, systems=["orthorhombic"])
+    with pytest.raises(ValueError, match="unknown crystal system 'cubical'"):
+        CombinationSampler(max_atoms=20, systems=["cubical"])
+    with pytest.raises(ValueError, match="system_weights"):
+        CombinationSampler(max_atoms=20, system_weights="flat")
+
+
+def test_assign_species_uses_each_chosen_element_and_only_given_ones():
+    combo = WyckoffCombination(225, (9, 10, 11), 16, 1)
+    elements = ("Cu", "Mn", "Al", "Fe", "Si")
+    for seed in range(50):
+        spec = assign_species(combo, elements, np.random.default_rng(seed))
+        assert len(spec.species) == 3 and set(spec.species) <= set(elements)
+        assert spec.multiplicities() == (8, 4, 4)
+    one_site = WyckoffCombination(229, (1,), 48, 1)
+    assert len(assign_species(one_site, elements, np.random.default_rng(0)).species) == 1
