@@ -20,6 +20,8 @@ from xrdnet.xrd.wavelengths import resolve_wavelength
 
 DEFAULT_WAVELENGTH = "CuKa"
 DEFAULT_TWO_THETA_RANGE = (5.0, 90.0)
+# Fraction of (Σ Z)² below which an unscaled intensity is round-off of a systematic absence.
+ABSENT_FLOOR_FRACTION = 1e-12
 
 
 class NoPeaksError(ValueError):
@@ -94,7 +96,7 @@ def absent_reflection_floor(structure: Structure) -> float:
     fraction 1e-12 of (Σ Z)² is far below any real reflection and far above float64 round-off.
     """
     electrons = sum(species.Z * occupancy for site in structure for species, occupancy in site.species.items())
-    return 1e-12 * float(electrons) ** 2
+    return ABSENT_FLOOR_FRACTION * float(electrons) ** 2
 
 
 def _empty(wavelength_angstrom: float) -> PeakList:
@@ -145,15 +147,13 @@ class XRDSimulator:
         if len(peaks) == 0:
             d_max = self.wavelength_angstrom / (2 * np.sin(np.radians(self.two_theta_range[1] / 2)))
             raise NoPeaksError(
-                f"{structure.composition.reduced_formula}: no reflections between 2θ = {self.two_theta_range[0]:g}° and "
-                f"{self.two_theta_range[1]:g}° at λ = {self.wavelength_angstrom:g} Å (needs d >= {d_max:.3f} Å)"
+                f"{structure.composition.reduced_formula}: no allowed reflection between 2θ = {self.two_theta_range[0]:g}° "
+                f"and {self.two_theta_range[1]:g}° at λ = {self.wavelength_angstrom:g} Å (this range sees only d >= "
+                f"{d_max:.3f} Å, and any reflection there is systematically absent)"
             )
         return peaks
 
 
 def _load_optional_engines() -> None:
     """Import engine modules that register themselves (kept lazy so the reference path stays light)."""
-    try:
-        import xrdnet.xrd.fast_engine  # noqa: F401
-    except ImportError:
-        pass
+    import xrdnet.xrd.fast_engine  # noqa: F401
