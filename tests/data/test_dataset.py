@@ -94,7 +94,7 @@ def test_source_with_no_usable_item_is_a_clear_error(tmp_path, LatticeSource):
 def test_wavelength_leaving_no_peaks_is_a_reported_skip(tmp_path, LatticeSource):
     # λ = 20 Å: 2θ <= 90° needs d >= 14 Å, far beyond these small cells -> every item skipped with a reason
     source = LatticeSource(n=3)
-    with pytest.raises(RuntimeError, match="no reflections between"):
+    with pytest.raises(RuntimeError, match="no allowed reflection between"):
         build_or_load(tmp_path, source, XRDSimulator(wavelength=20.0), num_workers=1, progress=False)
 
 
