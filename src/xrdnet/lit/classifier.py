@@ -2,28 +2,21 @@
 
 from __future__ import annotations
 
-import inspect
-from typing import Any
-
 import numpy as np
 import torch
 import torch.nn.functional as F
-from hydra.utils import get_class, instantiate
+from hydra.utils import instantiate
 from lightning import LightningModule
 from lightning.pytorch.loggers import TensorBoardLogger
-from omegaconf import DictConfig, OmegaConf
 from torchmetrics import ConfusionMatrix, MetricCollection
 from torchmetrics.classification import MulticlassAccuracy, MulticlassF1Score, MulticlassRecall
 
 from xrdnet.crystal import CRYSTAL_SYSTEMS, NUM_CLASSES
+from xrdnet.lit.common import configure_optimizers, plain
 
 # Stage prefixes of the test dataloaders, in the order the datamodule returns them.
 TEST_PREFIXES = ("test", "real")
 
-
-def _plain(value: Any) -> Any:
-    """Hydra configs -> plain dicts/lists, so hyperparameters load with torch's weights_only unpickler."""
-    return OmegaConf.to_container(value, resolve=True) if isinstance(value, DictConfig) else value
 
 
 class CrystalSystemClassifier(LightningModule):
@@ -61,13 +54,13 @@ class CrystalSystemClassifier(LightningModule):
         super().__init__()
         self.save_hyperparameters(
             {
-                "net": _plain(net),
-                "optimizer": _plain(optimizer),
-                "scheduler": _plain(scheduler),
+                "net": plain(net),
+                "optimizer": plain(optimizer),
+                "scheduler": plain(scheduler),
                 "scheduler_interval": scheduler_interval,
                 "input_length": int(input_length),
                 "class_weights": None if class_weights is None else [float(w) for w in class_weights],
-                "data_info": _plain(data_info) or {},
+                "data_info": plain(data_info) or {},
                 "activation": activation,
                 "label_smoothing": float(label_smoothing),
                 "n_example_patterns": int(n_example_patterns),
@@ -182,14 +175,7 @@ class CrystalSystemClassifier(LightningModule):
         plt.close(figure)
 
     def configure_optimizers(self):
-        optimizer = instantiate(self.hparams.optimizer)(params=self.parameters())
-        if not self.hparams.scheduler:
-            return optimizer
-        scheduler_config = dict(self.hparams.scheduler)
-        if "total_steps" in inspect.signature(get_class(scheduler_config["_target_"])).parameters:
-            scheduler_config.setdefault("total_steps", int(self.trainer.estimated_stepping_batches))
-        scheduler = instantiate(scheduler_config)(optimizer=optimizer)
-        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": self.hparams.scheduler_interval}}
+        return configure_optimizers(self)
 
 
 def _confusion_figure(matrix: np.ndarray, stage: str):

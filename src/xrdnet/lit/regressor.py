@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
@@ -12,12 +11,8 @@ from hydra.utils import instantiate
 from lightning import LightningModule
 from lightning.pytorch.loggers import TensorBoardLogger
 from lightning.pytorch.trainer.states import TrainerFn
-from omegaconf import DictConfig, OmegaConf
 
-
-def _plain(value: Any) -> Any:
-    """Hydra configs -> plain dicts/lists, so hyperparameters load with torch's weights_only unpickler."""
-    return OmegaConf.to_container(value, resolve=True) if isinstance(value, DictConfig) else value
+from xrdnet.lit.common import configure_optimizers, plain
 
 
 class SurfaceRegressor(LightningModule):
@@ -62,13 +57,13 @@ class SurfaceRegressor(LightningModule):
         super().__init__()
         self.save_hyperparameters(
             {
-                "net": _plain(net),
-                "optimizer": _plain(optimizer),
-                "scheduler": _plain(scheduler),
+                "net": plain(net),
+                "optimizer": plain(optimizer),
+                "scheduler": plain(scheduler),
                 "scheduler_interval": scheduler_interval,
                 "in_features": int(in_features),
                 "out_features": int(out_features),
-                "data_info": _plain(data_info) or {},
+                "data_info": plain(data_info) or {},
                 "activation": activation,
                 "target_mse": float(target_mse),
                 "log_activation_figure": bool(log_activation_figure),
@@ -204,8 +199,4 @@ class SurfaceRegressor(LightningModule):
             plt.close(figure)
 
     def configure_optimizers(self):
-        optimizer = instantiate(self.hparams.optimizer)(params=self.parameters())
-        if not self.hparams.scheduler:
-            return optimizer
-        scheduler = instantiate(self.hparams.scheduler)(optimizer=optimizer)
-        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": self.hparams.scheduler_interval}}
+        return configure_optimizers(self)
