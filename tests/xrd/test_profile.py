@@ -139,3 +139,102 @@ def test_profile_settings_validate_and_round_trip():
     assert ProfileSettings.from_dict(fixed.to_dict()) == fixed
     with pytest.raises(ValueError, match="unknown profile setting"):
         ProfileSettings.from_dict({"shape": "gaussian", "width": 0.1})
+
+
+# --- the FFT renderer (method="fft") against the per-peak reference (method="direct") ------------------------
+
+# largest |FFT − direct| allowed, as a fraction of the maximum. Measured: ≤ 1e-4 for Gaussians; ≤ 1e-3 for
+# pseudo-Voigts, where the reference's Lorentzian windows end anywhere from 20 to 28 FWHM out
+FFT_TOLERANCE = {"gaussian": 2e-4, "pseudo_voigt": 2e-3}
+WIDTHS = [dict(crystallite_size_nm=size) for size in (5.0, 10.0, 25.0, 60.0, 100.0)] + \
+         [dict(fwhm_deg=width) for width in (0.02, 0.1, 0.3, 1.0)]  # 0.02: raised to the 0.04 floor
+
+
+def fft_and_direct(positions, intensities, grid, settings, wavelength=CU_KA):
+    return tuple(render_profile(positions, intensities, grid, settings, wavelength, method=method)
+                 for method in ("fft", "direct"))
+
+
+def random_pattern(rng, n_peaks: int, low_deg: float = 3.0, high_deg: float = 92.0):
+    """Peaks over (and a little beyond) the grid, intensities spread over four decades like simulated ones."""
+    return rng.uniform(low_deg, high_deg, n_peaks), 100 * 10 ** rng.uniform(-4, 0, n_peaks)
+
+
+@pytest.mark.parametrize("shape", ["gaussian", "pseudo_voigt"])
+@pytest.mark.parametrize("width", WIDTHS, ids=lambda w: "-".join(f"{k}={v:g}" for k, v in w.items()))
+def test_fft_render_matches_the_direct_reference(shape, width):
+    settings = ProfileSettings(shape, **width)
+    rng = np.random.default_rng(3)
+    cases = [random_pattern(rng, n) for n in (1, 5, 250, 650)]
+    cases += [([5.0], [1.0]), ([4.97, 47.0], [30.0, 1.0]), ([90.0], [1.0]), ([90.05, 60.0], [80.0, 1.0]),
+              ([12.0, 12.013], [1.0, 1.0])]  # on the ends, just off them, two peaks less than a step apart
+    for positions, intensities in cases:
+        fft, direct = fft_and_direct(positions, intensities, GRID, settings)
+        assert fft.dtype == np.float32 and fft.shape == direct.shape and fft.max() == 1.0 and fft.min() >= 0
+        assert np.abs(fft.astype(float) - direct).max() <= FFT_TOLERANCE[shape], (positions[:3], intensities[:3])
+
+
+@pytest.mark.parametrize("shape", ["gaussian", "pseudo_voigt"])
+def test_fft_render_matches_the_reference_on_other_grids_and_wavelengths(shape):
+    rng = np.random.default_rng(4)
+    positions, intensities = random_pattern(rng, 300, 1.0, 150.0)
+    # MoKα on a fine low-angle grid; CuKα to 150° with 250 nm crystallites, where peaks below 2θ ≈ 75°
+    # are narrower than a step (and get the one-step floor) and those above are not
+    for grid, wavelength, settings in ((TwoThetaGrid(2, 45, 0.01), 0.71073, ProfileSettings(shape, crystallite_size_nm=30)),
+                                       (TwoThetaGrid(5, 150, 0.04), CU_KA, ProfileSettings(shape, crystallite_size_nm=250)),
+                                       (TwoThetaGrid(10, 50, 0.05), CU_KA, ProfileSettings(shape, fwhm_deg=0.17))):
+        fft, direct = fft_and_direct(positions, intensities, grid, settings, wavelength)
+        assert np.abs(fft.astype(float) - direct).max() <= FFT_TOLERANCE[shape]
+
+
+def test_fft_render_has_the_textbook_shapes_and_areas():
+    fwhm, center = 0.4, 40.0  # centre on a grid point
+    x = GRID.points - center
+    gaussian = render_profile([center], [1.0], GRID, ProfileSettings("gaussian", fwhm_deg=fwhm), CU_KA, method="fft")
+    np.testing.assert_allclose(gaussian, np.exp(-4 * np.log(2) * (x / fwhm) ** 2), atol=1e-6)
+    lorentzian = render_profile([center], [1.0], GRID, ProfileSettings("pseudo_voigt", fwhm_deg=fwhm, eta=1.0), CU_KA,
+                                method="fft")
+    inside = np.abs(x) <= 20 * fwhm
+    np.testing.assert_allclose(lorentzian[inside], 1 / (1 + 4 * (x[inside] / fwhm) ** 2), atol=1e-6)
+    assert np.all(lorentzian[~inside] <= 1 / (1 + 4 * 20**2))  # faded out beyond the window, never raised
+    fixed = render_profile([30.0, 60.0], [100.0, 25.0], GRID, ProfileSettings("gaussian", fwhm_deg=0.3), CU_KA,
+                           method="fft")
+    area = [fixed[np.abs(GRID.points - p) < 2].sum() for p in (30.0, 60.0)]
+    assert area[1] / area[0] == pytest.approx(0.25, rel=1e-4)
+
+
+@pytest.mark.parametrize("shape", ["gaussian", "pseudo_voigt"])
+@pytest.mark.parametrize("size_nm", [5.0, 25.0, 100.0])
+def test_fft_scherrer_peak_lands_within_one_step_and_has_the_scherrer_width(shape, size_nm):
+    fine = TwoThetaGrid(5, 90, 0.01)
+    settings = ProfileSettings(shape, crystallite_size_nm=size_nm)
+    for position in (9.987, 33.3333, 61.005, 84.41):
+        profile = render_profile([position], [10.0], fine, settings, CU_KA, method="fft")
+        assert abs(fine.points[np.argmax(profile)] - position) <= fine.step_deg
+        expected = scherrer_fwhm_deg(position, CU_KA, size_nm)
+        assert half_max_width(fine, profile, position) == pytest.approx(expected, abs=2 * fine.step_deg)
+
+
+def test_fft_render_is_exactly_zero_where_no_peak_window_reaches():
+    # the Gaussian window is ±3 FWHM: beyond it the reference adds nothing and neither may FFT round-off
+    positions = np.array([20.0, 50.0])
+    for settings in (ProfileSettings("gaussian", fwhm_deg=0.2), ProfileSettings("gaussian", crystallite_size_nm=20)):
+        profile = render_profile(positions, [100.0, 0.01], GRID, settings, CU_KA, method="fft")
+        reach = 3 * settings.fwhm_at(positions, CU_KA).max() + GRID.step_deg
+        away = np.all(np.abs(GRID.points[:, None] - positions) > reach, axis=1)
+        assert away.sum() > 1500 and not profile[away].any()
+        assert profile[np.argmin(np.abs(GRID.points - 50.0))] > 0  # the 1e-4 peak is kept
+    far_off = render_profile([120.0], [1.0], GRID, ProfileSettings("pseudo_voigt", fwhm_deg=0.2), CU_KA, method="fft")
+    assert far_off.shape == (GRID.n_points,) and not far_off.any()
+
+
+def test_auto_renders_small_jobs_directly_and_large_ones_by_fft():
+    settings = ProfileSettings("pseudo_voigt", crystallite_size_nm=25)
+    small = ([30.0, 50.0], [100.0, 40.0])
+    large = random_pattern(np.random.default_rng(5), 400)
+    np.testing.assert_array_equal(render_profile(*small, GRID, settings, CU_KA),
+                                  render_profile(*small, GRID, settings, CU_KA, method="direct"))
+    np.testing.assert_array_equal(render_profile(*large, GRID, settings, CU_KA),
+                                  render_profile(*large, GRID, settings, CU_KA, method="fft"))
+    with pytest.raises(ValueError, match="unknown render method 'fast'; options: auto, fft, direct"):
+        render_profile(*small, GRID, settings, CU_KA, method="fast")

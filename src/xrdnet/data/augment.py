@@ -85,6 +85,12 @@ class PeakAugmenter:
         self.max_counts = _range("max_counts", max_counts)
         self.gaussian_noise = _amount("gaussian_noise", gaussian_noise)
         self.background = _amount("background", background)
+        # grid-only parts of the background, computed once rather than per sample
+        points = self.grid.points
+        self._points = points
+        self._from_start = points - self.grid.start_deg
+        self._ramp_up = self._from_start / (self.grid.stop_deg - self.grid.start_deg)
+        self._ramp_down = 1.0 - self._ramp_up
 
     def render_clean(self, two_theta_deg: np.ndarray, intensity: np.ndarray, wavelength_angstrom: float) -> np.ndarray:
         """The unperturbed profile (validation/test), with the same grid and settings."""
@@ -101,23 +107,30 @@ class PeakAugmenter:
             strained_d = two_theta_to_d(two_theta, wavelength_angstrom) * (1.0 + rng.uniform(-self.strain, self.strain))
             two_theta = d_to_two_theta(strained_d, wavelength_angstrom)
             reflected = np.isfinite(two_theta)  # a compressed d can pass beyond 2θ = 180°
-            two_theta, intensity = two_theta[reflected], intensity[reflected]
+            if not reflected.all():
+                two_theta, intensity = two_theta[reflected], intensity[reflected]
         if self.zero_shift_deg:
             two_theta = two_theta + rng.uniform(-self.zero_shift_deg, self.zero_shift_deg)
         profile = render_profile(two_theta, intensity, self.grid, self._draw_settings(rng), wavelength_angstrom)
         if profile.max() == 0:
             return profile
-        profile = profile.astype(float)
         if self.background:
-            profile += self._draw_background(rng, wavelength_angstrom)
+            background = self._draw_background(rng, wavelength_angstrom)
+            background += profile  # float64 + float32: the same sum as converting the profile first
+            profile = background
+        else:
+            profile = profile.astype(float)
         if self.max_counts:
             counts = np.exp(rng.uniform(*np.log(self.max_counts)))
-            profile = rng.poisson(profile * counts) / counts
+            profile *= counts
+            profile = rng.poisson(profile) / counts
         if self.gaussian_noise:
             profile += rng.normal(0.0, self.gaussian_noise, profile.size)
         np.maximum(profile, 0.0, out=profile)  # counts are never negative
         top = profile.max()
-        return (profile / top if top > 0 else profile).astype(np.float32)
+        if top > 0:
+            profile /= top
+        return profile.astype(np.float32)
 
     def augment(self, two_theta_deg, intensity, wavelength_angstrom, rng) -> np.ndarray:
         """Same as calling the augmenter."""
@@ -133,17 +146,24 @@ class PeakAugmenter:
 
     def _draw_background(self, rng: np.random.Generator, wavelength_angstrom: float) -> np.ndarray:
         """Smooth background on the grid: low-angle exponential decay + amorphous halo + linear slope."""
-        x = self.grid.points
         span = self.grid.stop_deg - self.grid.start_deg
         decay, halo, slope = rng.uniform(0.0, self.background, 3)
-        background = decay * np.exp(-(x - self.grid.start_deg) / (span * rng.uniform(0.05, 0.3)))
+        background = np.negative(self._from_start)
+        background /= span * rng.uniform(0.05, 0.3)
+        np.exp(background, out=background)
+        background *= decay
         # an amorphous halo (glass, polymer, solvent) near d ≈ 3-5 Å, 2-5° wide (σ) at CuKα1
         halo_center = d_to_two_theta(rng.uniform(3.0, 5.0), wavelength_angstrom)
         if np.isfinite(halo_center):
             width = rng.uniform(2.0, 5.0) * wavelength_angstrom / CU_KA1_ANGSTROM
-            background += halo * np.exp(-0.5 * ((x - halo_center) / width) ** 2)
-        ramp = (x - self.grid.start_deg) / span
-        background += slope * (ramp if rng.random() < 0.5 else 1.0 - ramp)
+            bump = self._points - halo_center
+            bump /= width
+            bump *= bump
+            bump *= -0.5
+            np.exp(bump, out=bump)
+            bump *= halo
+            background += bump
+        background += slope * (self._ramp_up if rng.random() < 0.5 else self._ramp_down)
         return background
 
     def __repr__(self) -> str:
