@@ -59,3 +59,22 @@ def test_description_changes_when_a_file_changes(cif_folder):
     assert before["n_files"] == 3 and before["symprec"] == 0.1
     _write(cif_folder, "a_rocksalt.cif", Structure.from_spacegroup("Fm-3m", Lattice.cubic(5.70), ["Na", "Cl"], [[0, 0, 0], [0.5, 0.5, 0.5]]))
     assert CifDirectory(str(cif_folder)).describe()["content_sha256"] != before["content_sha256"]
+
+
+def test_unknown_element_and_malformed_files_are_skipped_by_name_in_a_build(cif_folder, tmp_path_factory):
+    from xrdnet.data.dataset import build_or_load
+    from xrdnet.xrd.peaks import XRDSimulator
+
+    rock_salt = (cif_folder / "a_rocksalt.cif").read_text()
+    (cif_folder / "d_unknown_element.cif").write_text(rock_salt.replace("Cl", "Xx"))
+    (cif_folder / "e_broken.cif").write_text("data_broken\n_cell_length_a 5.0\nloop_\n_atom_site_label\n")
+    source = CifDirectory(str(cif_folder))
+    for engine in ("fast", "pymatgen"):
+        dataset = build_or_load(tmp_path_factory.mktemp(engine), source, XRDSimulator(engine=engine), num_workers=1,
+                                progress=False)
+        assert list(dataset.names) == ["a_rocksalt.cif", "b_rutile.cif", "c_wurtzite.cif"]
+        skipped = {s["name"]: s["reason"] for s in dataset.manifest["skipped"]}
+        assert set(skipped) == {"d_unknown_element.cif", "e_broken.cif"}
+        assert "scattering" in skipped["d_unknown_element.cif"] and "Xx" in skipped["d_unknown_element.cif"]
+        assert "e_broken.cif: cannot parse CIF" in skipped["e_broken.cif"]
+        assert all("\n" not in reason for reason in skipped.values())
