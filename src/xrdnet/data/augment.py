@@ -54,8 +54,8 @@ class PeakAugmenter:
         fwhm_deg: [low, high]: one fixed FWHM drawn uniformly (degrees 2θ); overrides crystallite_size_nm.
             Both None: widths come from `settings`.
         intensity_jitter: σ of the log-normal factor exp(σ N(0, 1)) applied to each peak's intensity.
-        max_counts: [low, high]: counts at the strongest point, drawn log-uniformly; the pattern is
-            counting noise drawn at that scale (fewer counts, more noise). None: no counting noise.
+        max_counts: [low, high]: counts at the strongest point, drawn log-uniformly; counting noise
+            follows from that scale (fewer counts, more noise). None: no counting noise.
         gaussian_noise: standard deviation of additive Gaussian noise, as a fraction of the maximum.
         background: largest amplitude of each background component, as a fraction of the maximum.
     """
@@ -121,11 +121,11 @@ class PeakAugmenter:
             profile = background
         else:
             profile = profile.astype(float)
-        variance = self._noise_variance(profile, rng)
-        if variance is not None:
-            np.sqrt(variance, out=variance)
-            variance *= rng.standard_normal(profile.size)
-            profile += variance
+        noise = self._noise_variance(profile, rng)
+        if noise is not None:
+            np.sqrt(noise, out=noise)  # variance -> standard deviation -> one draw per point
+            noise *= rng.standard_normal(profile.size)
+            profile += noise
         np.maximum(profile, 0.0, out=profile)  # counts are never negative
         top = profile.max()
         if top > 0:
