@@ -11,6 +11,9 @@ from pymatgen.io.cif import CifWriter
 from xrdnet.crystal import class_index
 from xrdnet.structures import CifDirectory, StructureError
 
+# a cell edge and an atom-site loop with no atoms: pymatgen cannot build a structure from it
+MALFORMED_CIF = "data_broken\n_cell_length_a 5.0\nloop_\n_atom_site_label\n"
+
 
 def _write(folder, name, structure):
     CifWriter(structure).write_file(folder / name)
@@ -39,7 +42,7 @@ def test_known_structures_get_their_space_group_and_system(cif_folder):
 
 
 def test_malformed_cif_is_a_structure_error_naming_the_file(cif_folder):
-    (cif_folder / "b_broken.cif").write_text("data_broken\n_cell_length_a 5.0\nloop_\n_atom_site_label\n")
+    (cif_folder / "b_broken.cif").write_text(MALFORMED_CIF)
     source = CifDirectory(str(cif_folder))
     assert source.item_name(1) == "b_broken.cif"  # named in skip reports without parsing
     with pytest.raises(StructureError, match=r"^b_broken\.cif: cannot parse CIF: "):
@@ -67,7 +70,7 @@ def test_unknown_element_and_malformed_files_are_skipped_by_name_in_a_build(cif_
 
     rock_salt = (cif_folder / "a_rocksalt.cif").read_text()
     (cif_folder / "d_unknown_element.cif").write_text(rock_salt.replace("Cl", "Xx"))
-    (cif_folder / "e_broken.cif").write_text("data_broken\n_cell_length_a 5.0\nloop_\n_atom_site_label\n")
+    (cif_folder / "e_broken.cif").write_text(MALFORMED_CIF)
     source = CifDirectory(str(cif_folder))
     for engine in ("fast", "pymatgen"):
         dataset = build_or_load(tmp_path_factory.mktemp(engine), source, XRDSimulator(engine=engine), num_workers=1,
