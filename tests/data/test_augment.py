@@ -118,6 +118,22 @@ def test_counting_noise_shrinks_with_more_counts():
     assert 5 < spread[1e2] / spread[1e4] < 20
 
 
+def test_removed_background_leaves_its_counting_noise_on_the_baseline():
+    away = np.all(np.abs(GRID.points[:, None] - POSITIONS) > 3, axis=1)
+    counts, level = 1e4, 0.25
+    quiet = only(max_counts=(counts, counts))(POSITIONS, INTENSITIES, CU_KA, np.random.default_rng(0))
+    assert not quiet[away].any()  # no signal, no counts, no noise
+    augmenter = only(max_counts=(counts, counts), removed_background=(level, level))
+    baseline = np.concatenate([augmenter(POSITIONS, INTENSITIES, CU_KA, np.random.default_rng(s))[away]
+                               for s in range(5)])
+    # level·counts background counts leave noise of σ = sqrt(level / counts) of the maximum; clipped at
+    # zero (counts are never negative) its root mean square is σ / sqrt(2)
+    expected_rms = np.sqrt(level / counts / 2)
+    assert np.sqrt(np.mean(baseline.astype(float) ** 2)) == pytest.approx(expected_rms, rel=0.1)
+    with pytest.raises(ValueError, match="removed_background adds counting noise, so it needs max_counts"):
+        only(removed_background=(0.1, 0.2))
+
+
 def test_background_is_smooth_positive_and_bounded():
     augmenter = only(background=0.2)
     clean = augmenter.render_clean(POSITIONS, INTENSITIES, CU_KA)

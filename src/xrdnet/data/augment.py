@@ -4,9 +4,10 @@ Every perturbation mimics something that differs between a simulation and a real
 instrument zero error (zero shift), lattice parameters off by a little (isotropic strain, applied
 to d spacings through Bragg's law so peak positions move as they would and the symmetry is
 kept), crystallite size (Scherrer broadening), preferred orientation (per-peak intensity
-jitter), counting statistics (Poisson noise, in its normal limit), detector noise (Gaussian)
-and residual background (low-angle decay, amorphous halo, linear slope). Each one is switched
-off by 0 or None.
+jitter), counting statistics (Poisson noise, in its normal limit, including the counts of a
+background that was measured and subtracted, as `xrdnet-predict` subtracts it), detector noise
+(Gaussian) and residual background (low-angle decay, amorphous halo, linear slope). Each one is
+switched off by 0 or None.
 """
 
 from __future__ import annotations
@@ -56,6 +57,9 @@ class PeakAugmenter:
         intensity_jitter: σ of the log-normal factor exp(σ N(0, 1)) applied to each peak's intensity.
         max_counts: [low, high]: counts at the strongest point, drawn log-uniformly; counting noise
             follows from that scale (fewer counts, more noise). None: no counting noise.
+        removed_background: [low, high]: level of a background under the peaks, as a fraction of the
+            strongest peak, drawn log-uniformly. It is taken to be subtracted before the model sees the
+            pattern, so only its counting noise stays (needs max_counts). None: off.
         gaussian_noise: standard deviation of additive Gaussian noise, as a fraction of the maximum.
         background: largest amplitude of each background component, as a fraction of the maximum.
     """
@@ -70,6 +74,7 @@ class PeakAugmenter:
         fwhm_deg: Sequence[float] | None = None,
         intensity_jitter: float = 0.2,
         max_counts: Sequence[float] | None = (1e3, 1e5),
+        removed_background: Sequence[float] | None = None,
         gaussian_noise: float = 0.002,
         background: float = 0.05,
     ):
@@ -84,6 +89,9 @@ class PeakAugmenter:
         self.crystallite_size_nm = None if self.fwhm_deg else _range("crystallite_size_nm", crystallite_size_nm)
         self.intensity_jitter = _amount("intensity_jitter", intensity_jitter)
         self.max_counts = _range("max_counts", max_counts)
+        self.removed_background = _range("removed_background", removed_background)
+        if self.removed_background and not self.max_counts:
+            raise ValueError("augmentation removed_background adds counting noise, so it needs max_counts")
         self.gaussian_noise = _amount("gaussian_noise", gaussian_noise)
         self.background = _amount("background", background)
         # grid-only parts of the background, computed once rather than per sample
@@ -159,6 +167,8 @@ class PeakAugmenter:
         if self.max_counts:
             counts = np.exp(rng.uniform(*np.log(self.max_counts)))
             np.multiply(profile, 1.0 / counts, out=variance)
+            if self.removed_background:
+                variance += np.exp(rng.uniform(*np.log(self.removed_background))) / counts
         if self.gaussian_noise:
             variance += self.gaussian_noise**2
         return variance
@@ -187,5 +197,5 @@ class PeakAugmenter:
 
     def __repr__(self) -> str:
         fields = ("zero_shift_deg", "strain", "crystallite_size_nm", "fwhm_deg", "intensity_jitter", "max_counts",
-                  "gaussian_noise", "background")
+                  "removed_background", "gaussian_noise", "background")
         return f"PeakAugmenter({', '.join(f'{name}={getattr(self, name)!r}' for name in fields)})"
