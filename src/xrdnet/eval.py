@@ -25,6 +25,7 @@ from xrdnet.inference import CrystalSystemPredictor
 from xrdnet.utils.atomic import write_json_atomic
 
 log = logging.getLogger(__name__)
+MISCLASSIFIED_SHOWN = 15  # more than this on the terminal: the most confident mistakes, the rest in metrics.json
 
 
 def labelled_profiles(cfg: DictConfig, predictor: CrystalSystemPredictor) -> dict[str, tuple]:
@@ -111,14 +112,15 @@ def _print_report(name: str, report: dict) -> None:
     if report["skipped"]:
         lines.append(f"skipped {len(report['skipped'])}: " + "; ".join(f"{s['name']} ({s['reason']})" for s in report["skipped"][:5]))
     wrong = report["misclassified"]
-    if wrong and len(wrong) <= 40:
-        lines.append(f"misclassified ({len(wrong)}):")
-        for row in wrong:
-            top = sorted(row["probabilities"].items(), key=lambda kv: -kv[1])[:2]
-            lines.append(f"  {row['name']:<40} true {row['true']:<13} predicted {row['predicted']:<13} "
-                         + ", ".join(f"{k} {v:.2f}" for k, v in top))
+    if len(wrong) > MISCLASSIFIED_SHOWN:
+        lines.append(f"misclassified: {len(wrong)} (all listed in metrics.json); the {MISCLASSIFIED_SHOWN} most confident:")
+        wrong = sorted(wrong, key=lambda row: -row["probabilities"][row["predicted"]])[:MISCLASSIFIED_SHOWN]
     elif wrong:
-        lines.append(f"misclassified: {len(wrong)} (all listed in metrics.json)")
+        lines.append(f"misclassified ({len(wrong)}):")
+    for row in wrong:
+        top = sorted(row["probabilities"].items(), key=lambda kv: -kv[1])[:2]
+        lines.append(f"  {row['name']:<40} true {row['true']:<13} predicted {row['predicted']:<13} "
+                     + ", ".join(f"{k} {v:.2f}" for k, v in top))
     print("\n".join(lines), flush=True)
 
 
