@@ -156,10 +156,11 @@ class PeakAugmenter:
         """Variance, in units of the profile, of counting plus detector noise at each point (None: no noise).
 
         Counting noise: with `counts` at the maximum, a point holds λ = profile · counts counts, Poisson
-        with variance λ, i.e. profile / counts in profile units. It is drawn from its normal limit
-        N(λ, λ), which matches Poisson to within a few % for λ ≳ 10 (every point above 1 % of the
-        maximum, at the ≥ 1e3 counts of the default range), so counting and detector noise are one
-        Gaussian draw: about 5x cheaper than exact Poisson sampling, the pipeline's costliest step.
+        with variance λ, i.e. profile / counts in profile units; a removed background of level b adds
+        b · counts counts to every point, so b / counts to the variance and nothing to the mean. Noise
+        is drawn from the normal limit N(λ, λ), which matches Poisson to within a few % for λ ≳ 10
+        (every point above 1 % of the maximum, at the ≥ 1e3 counts of the default range), so counting
+        and detector noise are one Gaussian draw: about 5x cheaper than exact Poisson sampling, the pipeline's costliest step.
         """
         if not (self.max_counts or self.gaussian_noise):
             return None
