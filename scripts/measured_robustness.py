@@ -17,10 +17,11 @@ import warnings
 
 import numpy as np
 
-from xrdnet.inference import CrystalSystemPredictor
+from xrdnet.data.dataset import build_or_load
+from xrdnet.data.datamodule import render_all
+from xrdnet.inference import CheckpointError, CrystalSystemPredictor
 from xrdnet.structures.aflow import AflowPrototypes
 from xrdnet.xrd.measured import preprocess_measured
-from xrdnet.xrd.peaks import NoPeaksError
 from xrdnet.xrd.profile import TwoThetaGrid, render_profile
 
 # (strongest-peak counts, background level as a fraction of them): from a strong, clean scan to a
@@ -43,28 +44,23 @@ def main() -> None:
     parser.add_argument("ckpt", help="checkpoint to score")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--background-method", default="rolling_ball")
+    parser.add_argument("--data-dir", default="data", help="dataset cache, shared with xrdnet-eval (default data/)")
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
 
-    predictor = CrystalSystemPredictor.from_checkpoint(args.ckpt)
+    try:
+        predictor = CrystalSystemPredictor.from_checkpoint(args.ckpt)
+    except CheckpointError as error:
+        parser.error(str(error))
     grid = predictor.grid
     scan = TwoThetaGrid(grid.start_deg, grid.stop_deg, SCAN_STEP_DEG)
-    source = AflowPrototypes()
-    labels, clean, fine = [], [], []
-    for index in range(len(source)):
-        item = source.get(index)
-        try:
-            peaks = predictor.simulator.simulate(item.structure)
-        except NoPeaksError:
-            continue
-        labels.append(item.label)
-        clean.append(render_profile(peaks.two_theta, peaks.intensity, grid, predictor.settings,
-                                    predictor.wavelength_angstrom))
-        fine.append(render_profile(peaks.two_theta, peaks.intensity, scan, predictor.settings,
-                                   predictor.wavelength_angstrom))
-    labels = np.array(labels)
+    # the same cached peak lists xrdnet-eval scores
+    peaks = build_or_load(args.data_dir, AflowPrototypes(), predictor.simulator)
+    clean, labels = (tensor.numpy() for tensor in render_all(peaks, np.arange(len(peaks)), grid, predictor.settings).tensors)
+    fine = [render_profile(*peaks.peaks(index), scan, predictor.settings, peaks.wavelength_angstrom)
+            for index in range(len(peaks))]
 
-    def accuracy(profiles: list[np.ndarray]) -> float:
+    def accuracy(profiles: np.ndarray | list[np.ndarray]) -> float:
         return float((predictor.predict_proba(np.stack(profiles)).argmax(1) == labels).mean())
 
     rng = np.random.default_rng(args.seed)
