@@ -1,7 +1,8 @@
 """Physical augmentation of simulated peak lists before rendering them into training profiles.
 
 Every perturbation mimics something that differs between a simulation and a real measurement:
-instrument zero error (zero shift), lattice parameters off by a little (isotropic strain, applied
+instrument zero error (zero shift), the Kα2 line of a tube without a monochromator (each peak
+doubled at the Kα2 wavelength, half as strong, on a random fraction of patterns), lattice parameters off by a little (isotropic strain, applied
 to d spacings through Bragg's law so peak positions move as they would and the symmetry is
 kept), crystallite size (Scherrer broadening), preferred orientation (per-peak intensity
 jitter), counting statistics (Poisson noise, in its normal limit, including the counts of a
@@ -18,7 +19,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from xrdnet.xrd.profile import ProfileSettings, TwoThetaGrid, render_profile
-from xrdnet.xrd.wavelengths import d_to_two_theta, two_theta_to_d
+from xrdnet.xrd.wavelengths import d_to_two_theta, kalpha_doublet, two_theta_to_d
 
 CU_KA1_ANGSTROM = 1.54056  # amorphous-halo widths below are given at CuKα1 and scaled by λ
 
@@ -54,6 +55,10 @@ class PeakAugmenter:
         crystallite_size_nm: [low, high]: Scherrer crystallite size drawn log-uniformly (nm).
         fwhm_deg: [low, high]: one fixed FWHM drawn uniformly (degrees 2θ); overrides crystallite_size_nm.
             Both None: widths come from `settings`.
+        kalpha2_probability: fraction of patterns whose peaks get a Kα2 line (a tube without a
+            monochromator); the simulated wavelength is then the Kα1/Kα2 weighted mean.
+        kalpha2_split: [low, high]: relative doublet split (λ2 − λ1) / λ drawn uniformly: CuKα 0.0025;
+            MoKα 0.0060 (a MoKα scan moved onto a CuKα axis keeps its relative split).
         intensity_jitter: σ of the log-normal factor exp(σ N(0, 1)) applied to each peak's intensity.
         max_counts: [low, high]: counts at the strongest point, drawn log-uniformly; counting noise
             follows from that scale (fewer counts, more noise). None: no counting noise.
@@ -73,6 +78,8 @@ class PeakAugmenter:
         crystallite_size_nm: Sequence[float] | None = (10.0, 60.0),
         fwhm_deg: Sequence[float] | None = None,
         intensity_jitter: float = 0.2,
+        kalpha2_probability: float = 0.0,
+        kalpha2_split: Sequence[float] | None = (0.0024, 0.0062),
         max_counts: Sequence[float] | None = (1e3, 1e5),
         removed_background: Sequence[float] | None = None,
         gaussian_noise: float = 0.002,
@@ -88,6 +95,12 @@ class PeakAugmenter:
         self.fwhm_deg = _range("fwhm_deg", fwhm_deg)
         self.crystallite_size_nm = None if self.fwhm_deg else _range("crystallite_size_nm", crystallite_size_nm)
         self.intensity_jitter = _amount("intensity_jitter", intensity_jitter)
+        self.kalpha2_probability = _amount("kalpha2_probability", kalpha2_probability)
+        if self.kalpha2_probability > 1:
+            raise ValueError(f"augmentation kalpha2_probability must be within 0..1, got {kalpha2_probability!r}")
+        self.kalpha2_split = _range("kalpha2_split", kalpha2_split)
+        if self.kalpha2_probability and not self.kalpha2_split:
+            raise ValueError("augmentation kalpha2_probability needs a kalpha2_split range")
         self.max_counts = _range("max_counts", max_counts)
         self.removed_background = _range("removed_background", removed_background)
         if self.removed_background and not self.max_counts:
@@ -118,6 +131,9 @@ class PeakAugmenter:
             reflected = np.isfinite(two_theta)  # a compressed d can pass beyond 2θ = 180°
             if not reflected.all():
                 two_theta, intensity = two_theta[reflected], intensity[reflected]
+        if self.kalpha2_probability and rng.random() < self.kalpha2_probability:
+            two_theta, intensity = kalpha_doublet(two_theta, intensity, wavelength_angstrom,
+                                                  rng.uniform(*self.kalpha2_split))
         if self.zero_shift_deg:
             two_theta = two_theta + rng.uniform(-self.zero_shift_deg, self.zero_shift_deg)
         profile = render_profile(two_theta, intensity, self.grid, self._draw_settings(rng), wavelength_angstrom)
@@ -198,6 +214,7 @@ class PeakAugmenter:
         return background
 
     def __repr__(self) -> str:
-        fields = ("zero_shift_deg", "strain", "crystallite_size_nm", "fwhm_deg", "intensity_jitter", "max_counts",
+        fields = ("zero_shift_deg", "strain", "crystallite_size_nm", "fwhm_deg", "intensity_jitter",
+                  "kalpha2_probability", "kalpha2_split", "max_counts",
                   "removed_background", "gaussian_noise", "background")
         return f"PeakAugmenter({', '.join(f'{name}={getattr(self, name)!r}' for name in fields)})"

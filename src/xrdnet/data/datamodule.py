@@ -14,6 +14,7 @@ from xrdnet.crystal import CRYSTAL_SYSTEMS, NUM_CLASSES
 from xrdnet.data.augment import PeakAugmenter
 from xrdnet.data.dataset import PeakDataset, build_or_load
 from xrdnet.structures.base import StructureSource
+from xrdnet.xrd.axis import ModelAxis
 from xrdnet.xrd.peaks import XRDSimulator
 from xrdnet.xrd.profile import ProfileSettings, TwoThetaGrid, render_profile
 from xrdnet.xrd.wavelengths import wavelength_name
@@ -133,6 +134,8 @@ class XRDDataModule(LightningDataModule):
         grid: TwoThetaGrid settings (start_deg, stop_deg, step_deg).
         profile: ProfileSettings (peak shape and width) for clean renders.
         augment: PeakAugmenter settings for training renders; null for none.
+        axis: ModelAxis settings (kind, n_points, intensity): the axis the network reads the 2θ
+            profiles on; applied inside the model, so every path that feeds it 2θ profiles agrees.
         split: train/val/test fractions, stratified by class.
         split_seed: seed of the split (separate from the training seed so sweeps share one split).
         batch_size, num_workers: DataLoader settings.
@@ -153,6 +156,7 @@ class XRDDataModule(LightningDataModule):
         grid: dict | None = None,
         profile: dict | None = None,
         augment: dict | None = None,
+        axis: dict | None = None,
         split: Sequence[float] = (0.8, 0.1, 0.1),
         split_seed: int = 0,
         batch_size: int = 128,
@@ -168,6 +172,7 @@ class XRDDataModule(LightningDataModule):
         self.grid = TwoThetaGrid(**(grid or {}))
         self.settings = ProfileSettings(**(profile or {}))
         self.augment_config = dict(augment) if augment else None
+        self.axis = ModelAxis(**(axis or {}))
         self.split, self.split_seed = tuple(split), split_seed
         self.batch_size, self.num_workers = batch_size, num_workers
         self.class_weighting, self.build_workers = class_weighting, build_workers
@@ -253,6 +258,7 @@ class XRDDataModule(LightningDataModule):
             "two_theta_range": list(self.simulator.two_theta_range),
             "engine": self.simulator.engine,
             "profile": self.settings.to_dict(),
+            "axis": self.axis.to_dict(),
             "normalization": "max",
             "class_names": list(CRYSTAL_SYSTEMS),
         }

@@ -13,6 +13,9 @@ from torchmetrics.classification import MulticlassAccuracy, MulticlassF1Score, M
 
 from xrdnet.crystal import CRYSTAL_SYSTEMS, NUM_CLASSES
 from xrdnet.lit.common import configure_optimizers, plain
+from xrdnet.models.resample import SubsampleAverage
+from xrdnet.xrd.axis import ModelAxis
+from xrdnet.xrd.profile import TwoThetaGrid
 
 # Stage prefixes of the test dataloaders, in the order the datamodule returns them.
 TEST_PREFIXES = ("test", "real")
@@ -67,7 +70,8 @@ class CrystalSystemClassifier(LightningModule):
                 "class_names": list(CRYSTAL_SYSTEMS),
             }
         )
-        self.net = instantiate(self.hparams.net, in_features=int(input_length), out_features=NUM_CLASSES)
+        self.input_transform, net_inputs = _input_transform(self.hparams.data_info, int(input_length))
+        self.net = instantiate(self.hparams.net, in_features=net_inputs, out_features=NUM_CLASSES)
         weights = torch.ones(NUM_CLASSES) if class_weights is None else torch.tensor(class_weights, dtype=torch.float32)
         self.register_buffer("class_weights", weights)
         # Softmax temperature; 1 until calibrated on the validation split.
@@ -90,8 +94,8 @@ class CrystalSystemClassifier(LightningModule):
         self._examples: dict[str, torch.Tensor] = {}
 
     def forward(self, profiles: torch.Tensor) -> torch.Tensor:
-        """Logits (batch, 7) of profiles (batch, length)."""
-        return self.net(profiles)
+        """Logits (batch, 7) of profiles (batch, 2θ grid points)."""
+        return self.net(self.input_transform(profiles))
 
     @torch.no_grad()
     def predict_proba(self, profiles: torch.Tensor) -> torch.Tensor:
@@ -176,6 +180,20 @@ class CrystalSystemClassifier(LightningModule):
 
     def configure_optimizers(self):
         return configure_optimizers(self)
+
+
+def _input_transform(data_info: dict, input_length: int) -> tuple[torch.nn.Module, int]:
+    """The fixed layer that puts 2θ profiles on the axis the network reads (data_info['axis']), and its length."""
+    axis = ModelAxis(**(data_info.get("axis") or {}))
+    if axis.kind == "two_theta" and axis.intensity == "linear":
+        return torch.nn.Identity(), input_length
+    grid = TwoThetaGrid.from_dict(data_info["grid"])
+    if grid.n_points != input_length:
+        raise ValueError(f"input_length {input_length} differs from the {grid.n_points} points of the 2θ grid in data_info")
+    positions = axis.sample_positions(grid)
+    if positions is None:  # 2θ read as it is, only the intensity scale changes
+        positions = np.arange(grid.n_points, dtype=float)[:, None]
+    return SubsampleAverage(positions, sqrt=axis.intensity == "sqrt"), axis.length(grid)
 
 
 def _confusion_figure(matrix: np.ndarray, stage: str):

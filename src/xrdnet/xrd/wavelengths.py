@@ -55,3 +55,28 @@ def d_to_two_theta(d_angstrom: np.ndarray | float, wavelength_angstrom: float) -
 def convert_two_theta(two_theta_deg: np.ndarray | float, from_wavelength: float, to_wavelength: float) -> np.ndarray:
     """Move 2θ (degrees) measured at one wavelength (Å) to where the same d spacing diffracts at another."""
     return d_to_two_theta(two_theta_to_d(two_theta_deg, from_wavelength), to_wavelength)
+
+
+# A tube source without a monochromator emits Kα2 beside Kα1 at about half its intensity.
+KALPHA2_RATIO = 0.5
+# (λ(Kα2) − λ(Kα1)) / λ(Kα weighted mean) of the common anodes: the doublet's split is constant in d.
+KALPHA_RELATIVE_SPLIT = {"Cu": (1.54439 - 1.54056) / 1.54184, "Mo": (0.713590 - 0.709300) / 0.710730}
+
+
+def kalpha_doublet(two_theta_deg: np.ndarray, intensity: np.ndarray, wavelength_angstrom: float,
+                   relative_split: float, ratio: float = KALPHA2_RATIO) -> tuple[np.ndarray, np.ndarray]:
+    """Lines simulated at the Kα weighted-mean wavelength λ (Å), each split into its Kα1 and Kα2 lines.
+
+    With λ2 − λ1 = relative_split · λ and λ = (λ1 + ratio · λ2) / (1 + ratio), each d diffracts at
+    2θ1 (λ1) with intensity I / (1 + ratio) and at 2θ2 (λ2) with ratio · I / (1 + ratio): the total
+    is kept and the intensity-weighted wavelength stays λ. Kα2 lines past 2θ = 180° are dropped.
+    Returns (2θ degrees, intensity) of the Kα1 lines followed by the Kα2 lines.
+    """
+    d = two_theta_to_d(two_theta_deg, wavelength_angstrom)
+    intensity = np.asarray(intensity, dtype=float)
+    lambda1 = wavelength_angstrom * (1.0 - ratio * relative_split / (1.0 + ratio))
+    lambda2 = lambda1 + relative_split * wavelength_angstrom
+    two_theta = np.concatenate([d_to_two_theta(d, lambda1), d_to_two_theta(d, lambda2)])
+    weights = np.concatenate([intensity / (1.0 + ratio), intensity * (ratio / (1.0 + ratio))])
+    keep = np.isfinite(two_theta)
+    return two_theta[keep], weights[keep]

@@ -1,0 +1,42 @@
+"""The Kα1/Kα2 doublet: each line at its own Bragg angle, Kα2 at half the Kα1 intensity."""
+
+import numpy as np
+import pytest
+
+from xrdnet.data.augment import PeakAugmenter
+from xrdnet.xrd.profile import ProfileSettings, TwoThetaGrid
+from xrdnet.xrd.wavelengths import KALPHA_RELATIVE_SPLIT, d_to_two_theta, kalpha_doublet, resolve_wavelength
+
+SI_D111 = 5.431 / np.sqrt(3)  # Å
+
+
+def test_silicon_111_kalpha2_line_lands_where_bragg_puts_it_for_1_54439_at_half_the_area():
+    cu_ka = resolve_wavelength("CuKa")  # the weighted mean, 1.54184 Å
+    two_theta, intensity = kalpha_doublet(d_to_two_theta([SI_D111], cu_ka), [100.0], cu_ka, KALPHA_RELATIVE_SPLIT["Cu"])
+    assert two_theta[0] == pytest.approx(float(d_to_two_theta(SI_D111, 1.54056)), abs=1e-4)
+    assert two_theta[1] == pytest.approx(float(d_to_two_theta(SI_D111, 1.54439)), abs=1e-4)
+    assert two_theta[1] - two_theta[0] == pytest.approx(0.072, abs=0.003)  # Si (111) doublet at 28.4°, CuKα
+    assert intensity[1] / intensity[0] == pytest.approx(0.5) and intensity.sum() == pytest.approx(100.0)
+
+
+def test_doublet_split_grows_with_angle_and_kalpha2_past_180_is_dropped():
+    cu_ka = resolve_wavelength("CuKa")
+    two_theta, _ = kalpha_doublet(np.array([20.0, 80.0, 179.9]), np.ones(3), cu_ka, KALPHA_RELATIVE_SPLIT["Cu"])
+    kalpha1, kalpha2 = two_theta[:3], two_theta[3:]
+    assert len(kalpha2) == 2  # the line at 179.9° has no Kα2 line below 180°
+    splits = kalpha2 - kalpha1[:2]
+    assert splits[0] == pytest.approx(0.05, abs=0.01) and splits[1] == pytest.approx(0.24, abs=0.02)
+
+
+def test_augmenter_adds_the_doublet_only_when_asked():
+    grid = TwoThetaGrid(60, 70, 0.005)
+    settings = ProfileSettings("gaussian", fwhm_deg=0.03)
+    common = dict(grid=grid, settings=settings, zero_shift_deg=0, strain=0, crystallite_size_nm=None,
+                  intensity_jitter=0, max_counts=None, gaussian_noise=0, background=0)
+    single = PeakAugmenter(**common)(np.array([65.0]), np.array([100.0]), 1.54184, np.random.default_rng(0))
+    doubled = PeakAugmenter(**common, kalpha2_probability=1.0, kalpha2_split=(0.0025, 0.0025))(
+        np.array([65.0]), np.array([100.0]), 1.54184, np.random.default_rng(0))
+    maxima = lambda p: np.flatnonzero((p[1:-1] > p[:-2]) & (p[1:-1] >= p[2:]) & (p[1:-1] > 0.1)) + 1
+    assert len(maxima(single)) == 1 and len(maxima(doubled)) == 2
+    second, first = sorted(maxima(doubled), key=lambda i: doubled[i])
+    assert grid.points[second] > grid.points[first] and doubled[second] == pytest.approx(0.5, abs=0.03)
