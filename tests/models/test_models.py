@@ -56,3 +56,25 @@ def test_mlp_output_activation_bounds_output():
     net = MLP(2, 1, hidden=(8,), activation="tanh", output_activation="tanh")
     out = net(torch.randn(100, 2) * 100)
     assert out.abs().max() <= 1.0
+
+
+def test_autocorrelation_peaks_at_the_offset_between_lines_and_ignores_a_shift():
+    from xrdnet.models.cnn1d import autocorrelation
+
+    x = torch.zeros(2, 300)
+    x[0, [50, 80]] = 1.0  # two lines 30 points apart ...
+    x[1, [150, 180]] = 1.0  # ... the same pair moved along the axis
+    pairs = autocorrelation(x, 100)
+    assert pairs.shape == (2, 100)
+    assert int(pairs[0].argmax()) + 1 == 30 and pairs[0, 29] == pytest.approx(0.5)
+    torch.testing.assert_close(pairs[0], pairs[1])
+
+
+def test_cnn_with_autocorrelation_branch_trains():
+    torch.manual_seed(0)
+    net = CNN1D(LENGTH, CLASSES, channels=(8, 16), head_length=8, head_hidden=32, dropout=0.0,
+                autocorrelation_lags=64, autocorrelation_channels=(8, 8))
+    logits = net(torch.rand(4, LENGTH))
+    assert logits.shape == (4, CLASSES)
+    logits.sum().backward()
+    assert all(p.grad is not None for p in net.autocorrelation_features.parameters())
