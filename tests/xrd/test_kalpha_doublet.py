@@ -40,3 +40,22 @@ def test_augmenter_adds_the_doublet_only_when_asked():
     assert len(maxima(single)) == 1 and len(maxima(doubled)) == 2
     second, first = sorted(maxima(doubled), key=lambda i: doubled[i])
     assert grid.points[second] > grid.points[first] and doubled[second] == pytest.approx(0.5, abs=0.03)
+
+
+def test_rachinger_stripping_removes_the_kalpha2_line_and_keeps_kalpha1():
+    from xrdnet.xrd.measured import strip_kalpha2
+
+    grid = TwoThetaGrid(20, 90, 0.01)
+    settings = ProfileSettings("pseudo_voigt", fwhm_deg=0.08)
+    cu_ka = resolve_wavelength("CuKa")
+    lines = np.array([28.44, 47.30, 56.12, 76.38, 88.03])  # Si, CuKα
+    heights = np.array([100.0, 55, 30, 8, 12])
+    from xrdnet.xrd.profile import render_profile
+
+    doublet = render_profile(*kalpha_doublet(lines, heights, cu_ka, KALPHA_RELATIVE_SPLIT["Cu"]), grid, settings, cu_ka)
+    kalpha1_lines = kalpha_doublet(lines, heights, cu_ka, KALPHA_RELATIVE_SPLIT["Cu"])[0][:len(lines)]
+    alone = render_profile(kalpha1_lines, heights, grid, settings, cu_ka)
+    stripped = strip_kalpha2(grid.points, doublet, KALPHA_RELATIVE_SPLIT["Cu"])
+    stripped /= stripped.max()
+    assert np.abs(stripped - alone).max() < 0.03  # what is left is the Kα1 pattern ...
+    assert np.abs(doublet / doublet.max() - alone).max() > 0.2  # ... which the doublet was not

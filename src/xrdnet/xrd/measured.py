@@ -17,7 +17,7 @@ import numpy as np
 from scipy.ndimage import grey_opening, uniform_filter1d
 
 from xrdnet.xrd.profile import TwoThetaGrid
-from xrdnet.xrd.wavelengths import convert_two_theta
+from xrdnet.xrd.wavelengths import KALPHA2_RATIO, convert_two_theta
 
 MIN_POINTS = 10
 COMMENT_PREFIXES = ("#", "!", ";", "'", "%", "//")
@@ -218,3 +218,33 @@ def preprocess_measured(two_theta_deg: np.ndarray, intensity: np.ndarray, wavele
         raise ValueError(f"pattern (2θ {two_theta.min():.2f}..{two_theta.max():.2f}° at λ = {target:g} Å) leaves no "
                          f"signal on the model's grid {grid.start_deg:g}..{grid.stop_deg:g}°")
     return (profile / top).astype(np.float32)
+
+
+def strip_kalpha2(two_theta_deg: np.ndarray, intensity: np.ndarray, relative_split: float,
+                  ratio: float = KALPHA2_RATIO) -> np.ndarray:
+    """Kα1-only intensity of a scan recorded with a Kα1/Kα2 doublet (Rachinger 1948).
+
+    The Kα2 line of every reflection sits at 2θ + Δ with Δ = 2 tan θ · (λ2 − λ1)/λ1 (radians), at
+    `ratio` times the Kα1 intensity, so from low angle upwards I1(2θ) = I(2θ) − ratio · I1(2θ − Δ).
+    relative_split is (λ2 − λ1)/λ (KALPHA_RELATIVE_SPLIT: Cu 0.0025, Mo 0.0060). Negative results
+    (noise) are clipped to 0.
+    """
+    two_theta_deg = np.asarray(two_theta_deg, dtype=float)
+    intensity = np.asarray(intensity, dtype=float)
+    if two_theta_deg.size and np.any(np.diff(two_theta_deg) <= 0):
+        raise ValueError("Kα2 stripping needs 2θ in increasing order")
+    shift_deg = np.degrees(2.0 * np.tan(np.radians(two_theta_deg / 2.0)) * relative_split)
+    source = two_theta_deg - shift_deg  # where the Kα1 intensity whose Kα2 line lands here is
+    kalpha1 = np.empty_like(intensity)
+    # each point needs Kα1 at an earlier angle: fill in order, interpolating what is already known
+    for i, (position, value) in enumerate(zip(source, intensity)):
+        j = int(np.searchsorted(two_theta_deg, position, side="right")) - 1  # last point at or below `position`
+        if j < 0 or j >= i:
+            kalpha1[i] = value
+            continue
+        weight = (position - two_theta_deg[j]) / (two_theta_deg[j + 1] - two_theta_deg[j])
+        if j + 1 < i:
+            kalpha1[i] = value - ratio * ((1.0 - weight) * kalpha1[j] + weight * kalpha1[j + 1])
+        else:  # split under one step: the interpolation involves this point itself, solved for it
+            kalpha1[i] = (value - ratio * (1.0 - weight) * kalpha1[j]) / (1.0 + ratio * weight)
+    return np.maximum(kalpha1, 0.0)
