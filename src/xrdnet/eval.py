@@ -40,6 +40,7 @@ def labelled_profiles(cfg: DictConfig, predictor: CrystalSystemPredictor) -> dic
             datamodule.setup("test")
             indices = datamodule.split_indices["test"]
             profiles, labels = datamodule.test_set.tensors
+            profiles = profiles[:, :predictor.grid.n_points]  # the profiles alone: the predictor adds what else the model reads
             sets["test"] = (profiles.numpy(), labels.numpy(), datamodule.peaks.names[indices], [])
     sources = {}
     if cfg.aflow_prototypes:

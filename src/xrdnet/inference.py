@@ -15,6 +15,7 @@ import numpy as np
 import torch
 from pymatgen.core import Structure
 
+from xrdnet.data.features import profile_features
 from xrdnet.lit.classifier import CrystalSystemClassifier
 from xrdnet.xrd.peaks import XRDSimulator
 from xrdnet.xrd.profile import ProfileSettings, TwoThetaGrid, render_profile
@@ -68,8 +69,20 @@ class CrystalSystemPredictor:
         peaks = self.simulator.simulate(structure)
         return render_profile(peaks.two_theta, peaks.intensity, self.grid, self.settings, self.wavelength_angstrom)
 
+    @property
+    def reads_features(self) -> bool:
+        """Whether the model reads powder-indexing features beside the profile."""
+        return bool(self.module.hparams.data_info.get("features"))
+
+    def model_inputs(self, profiles: np.ndarray) -> np.ndarray:
+        """What the model reads for profiles (n, grid points): the profiles, with their indexing features if it uses them."""
+        profiles = np.asarray(profiles, dtype=np.float32).reshape(-1, self.grid.n_points)
+        if not self.reads_features:
+            return profiles
+        return np.concatenate([profiles, profile_features(profiles, self.grid, self.wavelength_angstrom)], axis=1)
+
     @torch.no_grad()
     def predict_proba(self, profiles: np.ndarray) -> np.ndarray:
         """Calibrated probabilities (n, 7) of profiles (n, grid points)."""
-        batch = torch.as_tensor(np.asarray(profiles, dtype=np.float32)).reshape(-1, self.grid.n_points)
+        batch = torch.as_tensor(self.model_inputs(profiles))
         return self.module.predict_proba(batch.to(self.module.device)).cpu().numpy()

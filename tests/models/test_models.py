@@ -78,3 +78,19 @@ def test_cnn_with_autocorrelation_branch_trains():
     assert logits.shape == (4, CLASSES)
     logits.sum().backward()
     assert all(p.grad is not None for p in net.autocorrelation_features.parameters())
+
+
+@pytest.mark.parametrize("kind", ["cnn1d", "mlp"])
+def test_networks_read_a_feature_vector_beside_the_profile(kind):
+    torch.manual_seed(0)
+    if kind == "cnn1d":
+        net = CNN1D(LENGTH, CLASSES, channels=(8,), head_length=4, head_hidden=16, dropout=0.0,
+                    extra_features=5, extra_hidden=(8,))
+    else:
+        net = MLP(LENGTH, CLASSES, hidden=(16,), extra_features=5)
+    x, features = torch.rand(3, LENGTH), torch.rand(3, 5)
+    logits = net(x, features)
+    assert logits.shape == (3, CLASSES)
+    assert not torch.allclose(logits, net(x, features + 1.0))  # the features reach the output
+    with pytest.raises(ValueError, match="reads 5 features"):
+        net(x)

@@ -12,7 +12,8 @@ from torch.utils.data import DataLoader, Dataset, IterableDataset, TensorDataset
 
 from xrdnet.crystal import CRYSTAL_SYSTEMS, NUM_CLASSES
 from xrdnet.data.augment import PeakAugmenter
-from xrdnet.data.dataset import PeakDataset, build_or_load
+from xrdnet.data.dataset import PeakDataset, build_or_load, dataset_folder
+from xrdnet.data.features import FEATURE_KINDS, cached_features
 from xrdnet.structures.base import StructureSource
 from xrdnet.xrd.axis import ModelAxis
 from xrdnet.xrd.peaks import XRDSimulator
@@ -52,8 +53,9 @@ class RenderedPeaks(Dataset):
     """
 
     def __init__(self, peaks: PeakDataset, indices: np.ndarray, grid: TwoThetaGrid, settings: ProfileSettings,
-                 augmenter: PeakAugmenter | None):
+                 augmenter: PeakAugmenter | None, features: np.ndarray | None = None):
         self.peaks, self.indices, self.grid, self.settings, self.augmenter = peaks, indices, grid, settings, augmenter
+        self.features = features  # (len(peaks), n) per-item features appended to each profile, or None
 
     def __len__(self) -> int:
         return len(self.indices)
@@ -67,6 +69,8 @@ class RenderedPeaks(Dataset):
         else:
             rng = np.random.default_rng(int(torch.randint(0, 2**62, ()).item()))
             profile = self.augmenter(two_theta, intensity, wavelength, rng)
+        if self.features is not None:
+            profile = np.concatenate([profile, self.features[index]])
         return torch.from_numpy(np.asarray(profile, dtype=np.float32)), int(self.peaks.labels[index])
 
 
@@ -115,11 +119,14 @@ class EpochAwareLoader(DataLoader):
         return super().__iter__()
 
 
-def render_all(peaks: PeakDataset, indices: np.ndarray, grid: TwoThetaGrid, settings: ProfileSettings) -> TensorDataset:
-    """Render fixed (unaugmented) profiles once, for validation and test sets."""
+def render_all(peaks: PeakDataset, indices: np.ndarray, grid: TwoThetaGrid, settings: ProfileSettings,
+               features: np.ndarray | None = None) -> TensorDataset:
+    """Render fixed (unaugmented) profiles once, for validation and test sets; per-item `features` appended."""
     profiles = np.stack(
         [render_profile(*peaks.peaks(int(i)), grid, settings, peaks.wavelength_angstrom) for i in indices]
     ) if len(indices) else np.zeros((0, grid.n_points), dtype=np.float32)
+    if features is not None:
+        profiles = np.concatenate([profiles, features[indices]], axis=1)
     return TensorDataset(torch.from_numpy(profiles.astype(np.float32)), torch.from_numpy(peaks.labels[indices].astype(np.int64)))
 
 
@@ -136,6 +143,8 @@ class XRDDataModule(LightningDataModule):
         augment: PeakAugmenter settings for training renders; null for none.
         axis: ModelAxis settings (kind, n_points, intensity): the axis the network reads the 2θ
             profiles on; applied inside the model, so every path that feeds it 2θ profiles agrees.
+        features: 'indexing' appends each item's powder-indexing features (xrdnet.data.features,
+            from its clean render, cached beside the dataset) to its profile; null for none.
         split: train/val/test fractions, stratified by class.
         split_seed: seed of the split (separate from the training seed so sweeps share one split).
         batch_size, num_workers: DataLoader settings.
@@ -157,6 +166,7 @@ class XRDDataModule(LightningDataModule):
         profile: dict | None = None,
         augment: dict | None = None,
         axis: dict | None = None,
+        features: str | None = None,
         split: Sequence[float] = (0.8, 0.1, 0.1),
         split_seed: int = 0,
         batch_size: int = 128,
@@ -173,6 +183,14 @@ class XRDDataModule(LightningDataModule):
         self.settings = ProfileSettings(**(profile or {}))
         self.augment_config = dict(augment) if augment else None
         self.axis = ModelAxis(**(axis or {}))
+        if features is not None and features not in FEATURE_KINDS:
+            raise ValueError(f"unknown features {features!r}; options: {', '.join(FEATURE_KINDS)} or null")
+        if features and train_mode == "on_the_fly":
+            raise ValueError("features are computed once per cached item; on_the_fly training cannot use them")
+        self.features = features
+        self.feature_table: np.ndarray | None = None
+        self.feature_mean: np.ndarray | None = None
+        self.feature_scale: np.ndarray | None = None
         self.split, self.split_seed = tuple(split), split_seed
         self.batch_size, self.num_workers = batch_size, num_workers
         self.class_weighting, self.build_workers = class_weighting, build_workers
@@ -198,20 +216,32 @@ class XRDDataModule(LightningDataModule):
         self.peaks = self._load(self.source)
         train, val, test = stratified_split(self.peaks.labels, self.split, self.split_seed)
         self.split_indices = {"train": train, "val": val, "test": test}
+        real_features = None
+        if self.features:
+            self.feature_table = self._features(self.peaks, self.source)
+            self.feature_mean = self.feature_table[train].mean(axis=0)
+            self.feature_scale = self.feature_table[train].std(axis=0) + 1e-6
         augmenter = PeakAugmenter(grid=self.grid, settings=self.settings, **(self.augment_config or {}))
         if self.train_mode == "on_the_fly":
             self.train_set = FreshCrystals(self.source, self.simulator, augmenter, self.fresh_per_epoch,
                                            first_index=len(self.source), seed=self.split_seed)
         else:
             self.train_set = RenderedPeaks(self.peaks, train, self.grid, self.settings,
-                                           augmenter if self.augment_config else None)
-        self.val_set = render_all(self.peaks, val, self.grid, self.settings)
-        self.test_set = render_all(self.peaks, test, self.grid, self.settings)
+                                           augmenter if self.augment_config else None, self.feature_table)
+        self.val_set = render_all(self.peaks, val, self.grid, self.settings, self.feature_table)
+        self.test_set = render_all(self.peaks, test, self.grid, self.settings, self.feature_table)
         if self.real_source is not None:
             self.real_peaks = self._load(self.real_source)
-            self.real_set = render_all(self.real_peaks, np.arange(len(self.real_peaks)), self.grid, self.settings)
+            if self.features:
+                real_features = self._features(self.real_peaks, self.real_source)
+            self.real_set = render_all(self.real_peaks, np.arange(len(self.real_peaks)), self.grid, self.settings,
+                                       real_features)
         counts = {name: int(c) for name, c in zip(CRYSTAL_SYSTEMS, np.bincount(self.peaks.labels[train], minlength=NUM_CLASSES))}
         log.info("split sizes train/val/test = %d/%d/%d; train counts %s", len(train), len(val), len(test), counts)
+
+    def _features(self, peaks: PeakDataset, source: StructureSource) -> np.ndarray:
+        folder = dataset_folder(self.data_dir, source, self.simulator)
+        return cached_features(peaks, folder, self.grid, self.settings, num_workers=self.build_workers)
 
     # ---- loaders ----------------------------------------------------------------------------
     def _loader(self, dataset, shuffle: bool) -> DataLoader:
@@ -259,6 +289,9 @@ class XRDDataModule(LightningDataModule):
             "engine": self.simulator.engine,
             "profile": self.settings.to_dict(),
             "axis": self.axis.to_dict(),
+            "features": None if self.feature_mean is None else {
+                "kind": self.features, "mean": self.feature_mean.round(6).tolist(),
+                "scale": self.feature_scale.round(6).tolist()},
             "normalization": "max",
             "class_names": list(CRYSTAL_SYSTEMS),
         }

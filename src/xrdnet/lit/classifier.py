@@ -71,7 +71,13 @@ class CrystalSystemClassifier(LightningModule):
             }
         )
         self.input_transform, net_inputs = _input_transform(self.hparams.data_info, int(input_length))
-        self.net = instantiate(self.hparams.net, in_features=net_inputs, out_features=NUM_CLASSES)
+        # per-item features (data_info['features']) ride after the profile; standardized here
+        features = self.hparams.data_info.get("features") or {}
+        self.profile_length = int(input_length)
+        self.register_buffer("feature_mean", torch.tensor(features.get("mean") or [], dtype=torch.float32), persistent=False)
+        self.register_buffer("feature_scale", torch.tensor(features.get("scale") or [], dtype=torch.float32), persistent=False)
+        extra = {"extra_features": len(self.feature_mean)} if len(self.feature_mean) else {}
+        self.net = instantiate(self.hparams.net, in_features=net_inputs, out_features=NUM_CLASSES, **extra)
         weights = torch.ones(NUM_CLASSES) if class_weights is None else torch.tensor(class_weights, dtype=torch.float32)
         self.register_buffer("class_weights", weights)
         # Softmax temperature; 1 until calibrated on the validation split.
@@ -94,8 +100,12 @@ class CrystalSystemClassifier(LightningModule):
         self._examples: dict[str, torch.Tensor] = {}
 
     def forward(self, profiles: torch.Tensor) -> torch.Tensor:
-        """Logits (batch, 7) of profiles (batch, 2θ grid points)."""
-        return self.net(self.input_transform(profiles))
+        """Logits (batch, 7) of profiles (batch, 2θ grid points [+ features when the data has them])."""
+        inputs = self.input_transform(profiles[..., :self.profile_length])
+        if not len(self.feature_mean):
+            return self.net(inputs)
+        features = (profiles[..., self.profile_length:] - self.feature_mean) / self.feature_scale
+        return self.net(inputs, features)
 
     @torch.no_grad()
     def predict_proba(self, profiles: torch.Tensor) -> torch.Tensor:
@@ -124,7 +134,7 @@ class CrystalSystemClassifier(LightningModule):
         self.confusion[f"{stage}_set"].update(logits, labels)
         if stage == "val" and "profiles" not in self._examples:
             count = self.hparams.n_example_patterns
-            self._examples = {"profiles": profiles[:count].cpu(), "labels": labels[:count].cpu(), "preds": logits[:count].argmax(-1).cpu()}
+            self._examples = {"profiles": profiles[:count, :self.profile_length].cpu(), "labels": labels[:count].cpu(), "preds": logits[:count].argmax(-1).cpu()}
 
     def validation_step(self, batch, batch_idx):
         self._evaluate("val", batch)

@@ -34,6 +34,8 @@ class CNN1D(nn.Module):
         activation, dropout, norm: as in the MLP.
         autocorrelation_lags: lags of the autocorrelation branch (0: no branch).
         autocorrelation_channels: output channels of each conv block of that branch.
+        extra_features: length of a feature vector given to forward beside the profile (0: none); an
+            MLP branch of widths extra_hidden reads it and joins the conv features before the head.
     """
 
     def __init__(
@@ -50,6 +52,8 @@ class CNN1D(nn.Module):
         norm: str = "batch",
         autocorrelation_lags: int = 0,
         autocorrelation_channels: Sequence[int] = (16, 32, 32),
+        extra_features: int = 0,
+        extra_hidden: Sequence[int] = (256, 256),
     ):
         super().__init__()
         if kernel_size % 2 == 0:
@@ -61,6 +65,10 @@ class CNN1D(nn.Module):
             self.autocorrelation_features = _conv_stack(autocorrelation_channels, kernel_size, 1, head_length,
                                                         activation, norm)
             head_inputs += autocorrelation_channels[-1] * head_length
+        self.extra_features = int(extra_features)
+        if self.extra_features:
+            self.feature_branch = feature_branch(self.extra_features, extra_hidden, activation, dropout)
+            head_inputs += extra_hidden[-1]
         self.head = nn.Sequential(
             nn.Flatten(),
             nn.Dropout(dropout),
@@ -70,14 +78,18 @@ class CNN1D(nn.Module):
             nn.Linear(head_hidden, out_features),
         )
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, extra: torch.Tensor | None = None) -> torch.Tensor:
+        """Logits of profiles x (batch, length), with the (batch, extra_features) vector when the net reads one."""
+        if self.extra_features and extra is None:
+            raise ValueError(f"this network reads {self.extra_features} features beside the profile; none given")
         if x.dim() == 2:  # (batch, length) -> (batch, 1 channel, length)
             x = x.unsqueeze(1)
-        features = self.features(x).flatten(1)
+        parts = [self.features(x).flatten(1)]
         if self.autocorrelation_lags:
-            pairs = autocorrelation(x, self.autocorrelation_lags)
-            features = torch.cat([features, self.autocorrelation_features(pairs).flatten(1)], dim=1)
-        return self.head(features)
+            parts.append(self.autocorrelation_features(autocorrelation(x, self.autocorrelation_lags)).flatten(1))
+        if self.extra_features:
+            parts.append(self.feature_branch(extra))
+        return self.head(torch.cat(parts, dim=1) if len(parts) > 1 else parts[0])
 
 
 def autocorrelation(x: torch.Tensor, lags: int) -> torch.Tensor:
@@ -86,6 +98,15 @@ def autocorrelation(x: torch.Tensor, lags: int) -> torch.Tensor:
     spectrum = torch.fft.rfft(x, n=size)
     products = torch.fft.irfft(spectrum * spectrum.conj(), n=size)[..., :lags + 1]
     return products[..., 1:] / products[..., :1].clamp_min(1e-12)
+
+
+def feature_branch(in_features: int, hidden: Sequence[int], activation: str, dropout: float) -> nn.Sequential:
+    """Linear -> activation -> dropout layers over a feature vector."""
+    layers: list[nn.Module] = []
+    for width in hidden:
+        layers += [nn.Linear(in_features, width), make_activation(activation), nn.Dropout(dropout)]
+        in_features = width
+    return nn.Sequential(*layers)
 
 
 def _conv_stack(channels: Sequence[int], kernel_size: int, stem_stride: int, out_length: int, activation: str,

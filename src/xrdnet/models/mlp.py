@@ -22,6 +22,7 @@ class MLP(nn.Module):
         dropout: dropout probability after each hidden activation.
         norm: 'none', 'batch' or 'layer' normalization before each hidden activation.
         output_activation: optional activation on the output (the textbook sinc net uses tanh).
+        extra_features: length of a feature vector given to forward beside x, read with it (0: none).
     """
 
     def __init__(
@@ -33,10 +34,12 @@ class MLP(nn.Module):
         dropout: float = 0.0,
         norm: str = "none",
         output_activation: str | None = None,
+        extra_features: int = 0,
     ):
         super().__init__()
         layers: list[nn.Module] = []
-        width = in_features
+        self.extra_features = int(extra_features)
+        width = in_features + self.extra_features
         for size in hidden:
             layers += [nn.Linear(width, size), make_norm(norm, size, spatial=False), make_activation(activation)]
             if dropout > 0:
@@ -47,5 +50,10 @@ class MLP(nn.Module):
             layers.append(make_activation(output_activation))
         self.layers = nn.Sequential(*layers)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.layers(x.flatten(1))
+    def forward(self, x: torch.Tensor, extra: torch.Tensor | None = None) -> torch.Tensor:
+        x = x.flatten(1)
+        if self.extra_features:
+            if extra is None:
+                raise ValueError(f"this network reads {self.extra_features} features beside its input; none given")
+            x = torch.cat([x, extra], dim=1)
+        return self.layers(x)
