@@ -35,6 +35,7 @@ from tqdm.auto import tqdm
 from xrdnet.crystal import CRYSTAL_SYSTEMS
 from xrdnet.structures.base import StructureSource
 from xrdnet.utils.atomic import atomic_path, write_json_atomic
+from xrdnet.utils.errors import first_line
 from xrdnet.xrd.peaks import XRDSimulator
 
 log = logging.getLogger(__name__)
@@ -212,7 +213,7 @@ def _simulate_item(source: StructureSource, simulator: XRDSimulator, index: int)
             name = item.name
             peaks = simulator.simulate(item.structure)
     except Exception as error:  # a batch job reports a bad item and carries on
-        return {"ok": False, "index": index, "name": name, "reason": _one_line(error)}
+        return {"ok": False, "index": index, "name": name, "reason": first_line(error, with_type=True)}
     return {
         "ok": True,
         "index": index,
@@ -223,11 +224,6 @@ def _simulate_item(source: StructureSource, simulator: XRDSimulator, index: int)
         "intensity": peaks.intensity.astype(np.float32),
         "meta": item.meta,
     }
-
-
-def _one_line(error: Exception) -> str:
-    text = str(error).strip().splitlines()
-    return f"{type(error).__name__}: {text[0] if text else ''}"
 
 
 def _default_workers() -> int:
