@@ -1,4 +1,4 @@
-"""What every structure source yields: a structure with its crystal-system label, and the shared symmetry check."""
+"""What every structure source yields: a structure with its crystal-system label; the shared symmetry check and errors."""
 
 from __future__ import annotations
 
@@ -12,6 +12,10 @@ from xrdnet.utils.errors import first_line
 
 class StructureError(ValueError):
     """An item cannot be used; the message names the item or file and the problem, on one line."""
+
+
+class GenerationError(RuntimeError):
+    """A generator found no arrangement of a crystal spec within its tries (the next attempt may)."""
 
 
 @dataclass

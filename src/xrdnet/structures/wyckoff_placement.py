@@ -1,4 +1,4 @@
-"""Fast random crystals: atoms placed straight onto Wyckoff positions, no pyxtal generation loop.
+"""Random crystals by placing atoms straight onto Wyckoff orbits, without pyxtal's generation loop.
 
 Builds the same kind of crystal as pyxtal's `from_random` for a CrystalSpec, with the same volume
 estimate and the same distance tolerance, but:
@@ -18,6 +18,7 @@ from functools import lru_cache
 import numpy as np
 from pymatgen.core import Composition, Element, Lattice, Structure
 
+from xrdnet.structures.base import GenerationError
 from xrdnet.structures.mp_statistics import CrystalSpec, pyxtal_group
 
 LATTICE_TRIES = 20  # fresh cells, each 10% larger and more anisotropic than the last
@@ -47,10 +48,6 @@ _CHECKED_IMAGES = {
     "triclinic": _IMAGES,
 }
 _LLL_REDUCED = ("monoclinic", "triclinic")
-
-
-class GenerationError(RuntimeError):
-    """No arrangement passed the distance check within the bounded number of tries."""
 
 
 @dataclass(frozen=True)
@@ -227,7 +224,7 @@ def _place_all(spec: CrystalSpec, orbits, lattice: Lattice, lattice_type: str, r
     return coords, owners
 
 
-def generate_fast(spec: CrystalSpec, rng: np.random.Generator) -> Structure:
+def place_on_wyckoff_positions(spec: CrystalSpec, rng: np.random.Generator) -> Structure:
     """A random crystal of `spec` (conventional cell); raises GenerationError when the bounded tries run out."""
     orbits, lattice_type = _orbits(spec.space_group)
     multiplicities = [orbits[i].multiplicity for i in spec.wyckoff_indices]
