@@ -141,7 +141,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    from xrdnet.inference import CheckpointError, CrystalSystemPredictor
+    from xrdnet.predictor import CheckpointError, CrystalSystemPredictor
     from xrdnet.xrd.wavelengths import resolve_wavelength
 
     try:
