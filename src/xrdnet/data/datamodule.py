@@ -12,7 +12,7 @@ from torch.utils.data import DataLoader, Dataset, IterableDataset, TensorDataset
 
 from xrdnet.crystal import CRYSTAL_SYSTEMS, NUM_CLASSES
 from xrdnet.data.augment import PeakAugmenter
-from xrdnet.data.dataset import PeakDataset, build_or_load
+from xrdnet.data.dataset import PeakListSet, build_or_load
 from xrdnet.structures.base import StructureSource
 from xrdnet.xrd.peaks import XRDSimulator
 from xrdnet.xrd.profile import ProfileSettings, TwoThetaGrid, render_profile
@@ -50,7 +50,7 @@ class RenderedPeaks(Dataset):
     advances every epoch: runs are reproducible and epochs differ.
     """
 
-    def __init__(self, peaks: PeakDataset, indices: np.ndarray, grid: TwoThetaGrid, settings: ProfileSettings,
+    def __init__(self, peaks: PeakListSet, indices: np.ndarray, grid: TwoThetaGrid, settings: ProfileSettings,
                  augmenter: PeakAugmenter | None):
         self.peaks, self.indices, self.grid, self.settings, self.augmenter = peaks, indices, grid, settings, augmenter
 
@@ -114,7 +114,7 @@ class EpochAwareLoader(DataLoader):
         return super().__iter__()
 
 
-def render_all(peaks: PeakDataset, indices: np.ndarray, grid: TwoThetaGrid, settings: ProfileSettings) -> TensorDataset:
+def render_all(peaks: PeakListSet, indices: np.ndarray, grid: TwoThetaGrid, settings: ProfileSettings) -> TensorDataset:
     """Render fixed (unaugmented) profiles once, for validation and test sets."""
     profiles = np.stack(
         [render_profile(*peaks.peaks(int(i)), grid, settings, peaks.wavelength_angstrom) for i in indices]
@@ -174,12 +174,12 @@ class XRDDataModule(LightningDataModule):
         if train_mode not in ("cached", "on_the_fly"):
             raise ValueError(f"train_mode must be 'cached' or 'on_the_fly', got {train_mode!r}")
         self.train_mode, self.fresh_per_epoch = train_mode, fresh_per_epoch
-        self.peaks: PeakDataset | None = None
-        self.real_peaks: PeakDataset | None = None
+        self.peaks: PeakListSet | None = None
+        self.real_peaks: PeakListSet | None = None
         self.split_indices: dict[str, np.ndarray] = {}
 
     # ---- data -------------------------------------------------------------------------------
-    def _load(self, source: StructureSource) -> PeakDataset:
+    def _load(self, source: StructureSource) -> PeakListSet:
         return build_or_load(self.data_dir, source, self.simulator, num_workers=self.build_workers)
 
     def prepare_data(self) -> None:
