@@ -5,21 +5,17 @@ from __future__ import annotations
 import numpy as np
 import torch
 import torch.nn.functional as F
-from hydra.utils import instantiate
-from lightning import LightningModule
-from lightning.pytorch.loggers import TensorBoardLogger
 from torchmetrics import ConfusionMatrix, MetricCollection
 from torchmetrics.classification import MulticlassAccuracy, MulticlassF1Score, MulticlassRecall
 
 from xrdnet.crystal import CRYSTAL_SYSTEMS, NUM_CLASSES
-from xrdnet.lit.common import configure_optimizers, plain
+from xrdnet.lit.base import NetworkModule
 
 # Stage prefixes of the test dataloaders, in the order the datamodule returns them.
 TEST_PREFIXES = ("test", "real")
 
 
-
-class CrystalSystemClassifier(LightningModule):
+class CrystalSystemClassifier(NetworkModule):
     """Cross-entropy classifier over CRYSTAL_SYSTEMS around any network built from `net`.
 
     Args:
@@ -51,23 +47,20 @@ class CrystalSystemClassifier(LightningModule):
         label_smoothing: float = 0.0,
         n_example_patterns: int = 8,
     ):
-        super().__init__()
-        self.save_hyperparameters(
-            {
-                "net": plain(net),
-                "optimizer": plain(optimizer),
-                "scheduler": plain(scheduler),
-                "scheduler_interval": scheduler_interval,
-                "input_length": int(input_length),
-                "class_weights": None if class_weights is None else [float(w) for w in class_weights],
-                "data_info": plain(data_info) or {},
-                "activation": activation,
-                "label_smoothing": float(label_smoothing),
-                "n_example_patterns": int(n_example_patterns),
-                "class_names": list(CRYSTAL_SYSTEMS),
-            }
-        )
-        self.net = instantiate(self.hparams.net, in_features=int(input_length), out_features=NUM_CLASSES)
+        hparams = {
+            "net": net,
+            "optimizer": optimizer,
+            "scheduler": scheduler,
+            "scheduler_interval": scheduler_interval,
+            "input_length": int(input_length),
+            "class_weights": None if class_weights is None else [float(w) for w in class_weights],
+            "data_info": data_info or {},
+            "activation": activation,
+            "label_smoothing": float(label_smoothing),
+            "n_example_patterns": int(n_example_patterns),
+            "class_names": list(CRYSTAL_SYSTEMS),
+        }
+        super().__init__(hparams, in_features=input_length, out_features=NUM_CLASSES)
         weights = torch.ones(NUM_CLASSES) if class_weights is None else torch.tensor(class_weights, dtype=torch.float32)
         self.register_buffer("class_weights", weights)
         # Softmax temperature; 1 until calibrated on the validation split.
@@ -88,10 +81,6 @@ class CrystalSystemClassifier(LightningModule):
         )
         self.confusion = torch.nn.ModuleDict({f"{stage}_set": ConfusionMatrix("multiclass", num_classes=NUM_CLASSES) for stage in ("val", *TEST_PREFIXES)})
         self._examples: dict[str, torch.Tensor] = {}
-
-    def forward(self, profiles: torch.Tensor) -> torch.Tensor:
-        """Logits (batch, 7) of profiles (batch, length)."""
-        return self.net(profiles)
 
     @torch.no_grad()
     def predict_proba(self, profiles: torch.Tensor) -> torch.Tensor:
@@ -145,12 +134,10 @@ class CrystalSystemClassifier(LightningModule):
         recalls = self.recalls[f"{stage}_set"].compute()
         self.log_dict({f"{stage}/recall_{name}": recalls[i] for i, name in enumerate(CRYSTAL_SYSTEMS)}, sync_dist=True)
         matrix = self.confusion[f"{stage}_set"].compute().cpu().numpy()
-        self.last_confusion = getattr(self, "last_confusion", {})
-        self.last_confusion[stage] = matrix
         for metric in (self.metrics[f"{stage}_set"], self.recalls[f"{stage}_set"], self.confusion[f"{stage}_set"]):
             metric.reset()
         if not self.trainer.sanity_checking:
-            self._add_figure(f"{stage}/confusion_matrix", _confusion_figure(matrix, stage))
+            self.add_figure(f"{stage}/confusion_matrix", _confusion_figure(matrix, stage))
 
     def _log_example_patterns(self) -> None:
         if not self._examples:
@@ -164,18 +151,7 @@ class CrystalSystemClassifier(LightningModule):
         for true, pred in zip(self._examples["labels"].tolist(), self._examples["preds"].tolist()):
             titles.append(f"true {CRYSTAL_SYSTEMS[true]} | predicted {CRYSTAL_SYSTEMS[pred]}")
             colors.append("tab:green" if true == pred else "tab:red")
-        self._add_figure("val/example_patterns", patterns_figure(two_theta, profiles, titles, colors))
-
-    def _add_figure(self, tag: str, figure) -> None:
-        import matplotlib.pyplot as plt
-
-        for logger in self.loggers:
-            if isinstance(logger, TensorBoardLogger):
-                logger.experiment.add_figure(tag, figure, global_step=self.global_step)
-        plt.close(figure)
-
-    def configure_optimizers(self):
-        return configure_optimizers(self)
+        self.add_figure("val/example_patterns", patterns_figure(two_theta, profiles, titles, colors))
 
 
 def _confusion_figure(matrix: np.ndarray, stage: str):
