@@ -140,10 +140,6 @@ class PeakAugmenter:
             profile /= top
         return profile.astype(np.float32)
 
-    def augment(self, two_theta_deg, intensity, wavelength_angstrom, rng) -> np.ndarray:
-        """Same as calling the augmenter."""
-        return self(two_theta_deg, intensity, wavelength_angstrom, rng)
-
     def _draw_settings(self, rng: np.random.Generator) -> ProfileSettings:
         if self.fwhm_deg:
             return dataclasses.replace(self.settings, fwhm_deg=rng.uniform(*self.fwhm_deg))

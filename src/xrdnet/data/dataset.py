@@ -72,9 +72,6 @@ class PeakListSet:
         start, stop = self.peak_offsets[index], self.peak_offsets[index + 1]
         return self.peak_two_theta[start:stop], self.peak_intensity[start:stop]
 
-    def class_counts(self) -> np.ndarray:
-        return np.bincount(self.labels, minlength=len(CRYSTAL_SYSTEMS))
-
     @classmethod
     def load(cls, folder: str | os.PathLike) -> PeakListSet:
         folder = Path(folder)
