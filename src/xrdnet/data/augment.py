@@ -156,7 +156,7 @@ class PeakAugmenter:
         b · counts counts to every point, so b / counts to the variance and nothing to the mean. Noise
         is drawn from the normal limit N(λ, λ), which matches Poisson to within a few % for λ ≳ 10
         (every point above 1 % of the maximum, at the ≥ 1e3 counts of the default range), so counting
-        and detector noise are one Gaussian draw: about 5x cheaper than exact Poisson sampling, the
+        and detector noise are one Gaussian draw instead of exact Poisson sampling, which had been the
         pipeline's costliest step.
         """
         if not (self.max_counts or self.gaussian_noise):

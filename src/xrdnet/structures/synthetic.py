@@ -60,10 +60,10 @@ class SyntheticStructures:
     systems: crystal-system names to restrict to (None: all seven); max_attempts: generation retries per item;
     time_limit_s: wall-clock cap per pyxtal item (all its attempts) in seconds (None: no cap).
 
-    Bounding the tail: the fast generator is bounded by construction (<= 20 cells x 20 points per site,
-    measured max < 0.1 s). pyxtal's own retry loops can take a minute on crowded combinations (63 s seen for
-    36 sites in Pm; 14 s for six 4e sites in I4/mmm); its attempts run under a SIGALRM `time_limit_s` and
-    an item that runs out is skipped (StructureError). That cap is the one machine-dependent outcome.
+    Bounding the tail: the fast generator is bounded by construction (<= 20 cells x 20 points per site).
+    pyxtal's own retry loops can take a minute on crowded combinations (36 sites in Pm, six 4e sites in
+    I4/mmm); its attempts run under a SIGALRM `time_limit_s` and an item that runs out is skipped
+    (StructureError). That cap is the one machine-dependent outcome.
 
     Label agreement, measured with scripts/label_agreement.py (symprec 0.1 Å, max_atoms 40, default
     elements). Mismatch = SpacegroupAnalyzer finds another crystal system than the generating one:

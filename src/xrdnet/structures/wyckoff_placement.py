@@ -7,7 +7,7 @@ estimate and the same distance tolerance, but:
   project the point onto the position, so free parameters are random and fixed sites stay fixed);
 - the distance check is vectorised and periodic: a whole random arrangement at once, then site by site;
 - every loop is bounded: LATTICE_TRIES cells x SITE_TRIES points per site, then GenerationError.
-Worst case is therefore a few thousand small numpy calls (tens of ms), never seconds.
+Worst case is therefore a few thousand small numpy calls, never an open-ended search.
 """
 
 from __future__ import annotations
@@ -77,7 +77,7 @@ def _orbits(space_group: int) -> tuple[tuple[_WyckoffOrbit, ...], str]:
 
 
 def preload(space_groups) -> None:
-    """Fill the per-space-group cache ahead of time (it otherwise fills on first use, ~1-5 ms per group)."""
+    """Fill the per-space-group cache ahead of time (it otherwise fills on first use, a one-off cost per group)."""
     for space_group in space_groups:
         _orbits(int(space_group))
 
