@@ -21,9 +21,11 @@ from collections import Counter
 import numpy as np
 
 from xrdnet.crystal import CRYSTAL_SYSTEMS, crystal_system_index
-from xrdnet.structures.base import StructureError, detect_space_group
-from xrdnet.structures.fast_synthetic import GenerationError, generate_fast, preload
-from xrdnet.structures.synthetic import GenerationTimeout, SyntheticStructures, generate_with_pyxtal, time_limit
+from xrdnet.structures.base import GenerationError, StructureError, detect_space_group
+from xrdnet.structures.pyxtal_backend import generate_with_pyxtal
+from xrdnet.structures.synthetic import SyntheticStructures
+from xrdnet.structures.wyckoff_placement import place_on_wyckoff_positions, preload
+from xrdnet.utils.time_limit import TimeLimitExceeded, time_limit
 
 
 def parse_args() -> argparse.Namespace:
@@ -42,7 +44,7 @@ def timed(generate, spec, rng, limit):
     try:
         with time_limit(limit):
             structure = generate(spec, rng)
-    except GenerationTimeout:
+    except TimeLimitExceeded:
         return limit * 1000.0, None
     except GenerationError:
         structure = None
@@ -53,7 +55,7 @@ def main() -> None:
     args = parse_args()
     warnings.filterwarnings("ignore")
     source = SyntheticStructures(args.n, args.seed, max_atoms=args.max_atoms)
-    generators = {"pyxtal": (generate_with_pyxtal, args.time_limit), "fast": (generate_fast, None)}
+    generators = {"pyxtal": (generate_with_pyxtal, args.time_limit), "fast": (place_on_wyckoff_positions, None)}
     times = {name: [] for name in generators}
     detected = {name: Counter() for name in generators}
     failed = Counter()

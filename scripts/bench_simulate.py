@@ -1,8 +1,8 @@
 #!/usr/bin/env python
-"""Benchmark the fast XRD engine against pymatgen's XRDCalculator on the same structures.
+"""Benchmark the kinematic XRD engine (engine 'fast') against pymatgen's XRDCalculator on the same structures.
 
-The reference is the project's pymatgen engine (xrdnet.xrd.peaks.pymatgen_peaks: XRDCalculator
-plus dropping round-off of systematic absences), which the fast engine stands in for.
+The reference is the project's pymatgen engine (xrdnet.xrd.pymatgen_engine.pymatgen_peaks:
+XRDCalculator plus dropping round-off of systematic absences), which the kinematic engine stands in for.
 Both engines run in this process on one thread, one whole pass over a set after the other, each
 on fresh copies of the structures (new Lattice objects, so no cached lattice data is shared),
 after one warm-up call each; each structure's time is the fastest of --repeats passes (the
@@ -33,8 +33,9 @@ from dataclasses import dataclass, field  # noqa: E402
 import numpy as np  # noqa: E402
 from pymatgen.core import Structure  # noqa: E402
 
-from xrdnet.xrd.fast_engine import fast_peaks  # noqa: E402
-from xrdnet.xrd.peaks import PeakList, pymatgen_peaks  # noqa: E402
+from xrdnet.xrd.kinematic import kinematic_peaks  # noqa: E402
+from xrdnet.xrd.peak_list import PeakList  # noqa: E402
+from xrdnet.xrd.pymatgen_engine import pymatgen_peaks  # noqa: E402
 from xrdnet.xrd.wavelengths import resolve_wavelength  # noqa: E402
 
 MATCH_TOLERANCE_DEG = 1e-3
@@ -162,7 +163,7 @@ def benchmark_set(name, named_structures, wavelength, two_theta_range, threshold
     names = [n for n, _ in named_structures]
     structures = [s for _, s in named_structures]
     reference_s, references = time_engine(pymatgen_peaks, structures, wavelength, two_theta_range, repeats)
-    fast_s, fasts = time_engine(fast_peaks, structures, wavelength, two_theta_range, repeats)
+    fast_s, fasts = time_engine(kinematic_peaks, structures, wavelength, two_theta_range, repeats)
     report = SetReport(name, len(structures), float(reference_s.sum()), float(fast_s.sum()),
                        float(np.median(reference_s / fast_s)))
     for label, reference, fast in zip(names, references, fasts):

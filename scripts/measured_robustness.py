@@ -19,7 +19,7 @@ import numpy as np
 
 from xrdnet.data.dataset import build_or_load
 from xrdnet.data.datamodule import render_all
-from xrdnet.inference import CheckpointError, CrystalSystemPredictor
+from xrdnet.predictor import CheckpointError, CrystalSystemPredictor
 from xrdnet.structures.aflow import AflowPrototypes
 from xrdnet.xrd.measured import preprocess_measured
 from xrdnet.xrd.profile import TwoThetaGrid, render_profile

@@ -12,7 +12,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from xrdnet.utils.sweep_table import SweepTableError, write_sweep_table
+from xrdnet.utils.sinc_sweep_table import write_sweep_table
+from xrdnet.utils.sweep_table import SweepTableError
 
 
 def main(argv: list[str] | None = None) -> int:

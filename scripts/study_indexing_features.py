@@ -162,14 +162,14 @@ def main(argv=None):
     from xrdnet.crystal import CRYSTAL_SYSTEMS
     from xrdnet.data.augment import PeakAugmenter
     from xrdnet.data.datamodule import stratified_split
-    from xrdnet.data.dataset import PeakDataset
+    from xrdnet.data.dataset import PeakListSet
     from xrdnet.xrd.indexing import FEATURE_GROUPS
     from xrdnet.xrd.profile import TwoThetaGrid
 
     synthetic_dir = args.synthetic or _latest("/work/main/data/synthetic-*")
     aflow_dir = args.aflow or _latest("/work/main/data/aflow*-*")
-    synthetic = PeakDataset.load(synthetic_dir)
-    aflow = PeakDataset.load(aflow_dir)
+    synthetic = PeakListSet.load(synthetic_dir)
+    aflow = PeakListSet.load(aflow_dir)
     print(f"synthetic: {synthetic_dir} ({len(synthetic)} items); AFLOW: {aflow_dir} ({len(aflow)} items)")
     n_items = len(synthetic) if args.max_items is None else min(args.max_items, len(synthetic))
     labels = synthetic.labels[:n_items]

@@ -69,7 +69,7 @@ def test_checkpoint_round_trip_in_a_fresh_process_gives_the_same_probabilities(t
     profiles = rng.random((5, module.hparams.input_length)).astype(np.float32)
     expected = module.predict_proba(torch.from_numpy(profiles)).numpy()
     np.save(tmp_path / "profiles.npy", profiles)
-    script = ("import numpy as np, sys; from xrdnet.inference import CrystalSystemPredictor; "
+    script = ("import numpy as np, sys; from xrdnet.predictor import CrystalSystemPredictor; "
               "p = CrystalSystemPredictor.from_checkpoint(sys.argv[1]); "
               "np.save(sys.argv[3], p.predict_proba(np.load(sys.argv[2])))")
     run([sys.executable, "-c", script, str(trained["checkpoint"]), str(tmp_path / "profiles.npy"), str(tmp_path / "out.npy")], tmp_path)
@@ -78,7 +78,7 @@ def test_checkpoint_round_trip_in_a_fresh_process_gives_the_same_probabilities(t
 
 
 def test_loading_a_non_checkpoint_is_one_clear_line(tmp_path):
-    from xrdnet.inference import CheckpointError, load_classifier
+    from xrdnet.predictor import CheckpointError, load_classifier
 
     junk = tmp_path / "model.ckpt"
     junk.write_text("not a checkpoint")

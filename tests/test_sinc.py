@@ -22,7 +22,8 @@ from lightning.pytorch.loggers import TensorBoardLogger
 from xrdnet.config import CONFIG_DIR
 from xrdnet.data.sinc import SincConfigError, SincDataModule, sinc_surface, square_grid
 from xrdnet.lit.regressor import SurfaceRegressor
-from xrdnet.utils.sweep_table import SweepTableError, collect_sweep, write_sweep_table
+from xrdnet.utils.sinc_sweep_table import collect_sweep, write_sweep_table
+from xrdnet.utils.sweep_table import SweepTableError
 
 SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
 
@@ -232,7 +233,7 @@ def test_sinc_experiment_composes_to_the_textbook_recipe():
         assert (cfg.callbacks[name].monitor, cfg.callbacks[name].mode) == ("val/mse", "min")
     # a regression run has no use for the classifier's callbacks
     assert "temperature_scaling" not in cfg.callbacks and "lr_monitor" not in cfg.callbacks
-    assert cfg.hydra.callbacks.sweep_table._target_ == "xrdnet.utils.sweep_table.SweepTableCallback"
+    assert cfg.hydra.callbacks.sweep_table._target_ == "xrdnet.utils.sinc_sweep_table.SincSweepTableCallback"
     # it builds: 2 -> 80 -> 1 has 2*80 + 80 + 80 + 1 parameters
     datamodule = instantiate(cfg.data)
     model = instantiate(cfg.model, **datamodule.model_kwargs())

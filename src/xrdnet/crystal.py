@@ -34,21 +34,9 @@ def crystal_system_index(space_group: int) -> int:
     raise AssertionError("unreachable")
 
 
-def crystal_system_name(space_group: int) -> str:
-    """Crystal-system name of a space-group number, e.g. 225 -> 'cubic'."""
-    return CRYSTAL_SYSTEMS[crystal_system_index(space_group)]
-
-
 def class_index(name: str) -> int:
     """Class index of a crystal-system name (case-insensitive)."""
     try:
         return CRYSTAL_SYSTEMS.index(name.lower())
     except ValueError:
         raise ValueError(f"unknown crystal system {name!r}; expected one of {', '.join(CRYSTAL_SYSTEMS)}") from None
-
-
-def space_groups_of(system: str) -> range:
-    """Range of space-group numbers that belong to a crystal system."""
-    index = class_index(system)
-    first = 1 if index == 0 else _LAST_SPACE_GROUP[index - 1] + 1
-    return range(first, _LAST_SPACE_GROUP[index] + 1)

@@ -20,8 +20,8 @@ from omegaconf import DictConfig, OmegaConf
 from xrdnet.config import CONFIG_DIR
 from xrdnet.data.dataset import build_or_load
 from xrdnet.data.datamodule import render_all
-from xrdnet.evaluation import accuracy_coverage, classification_report, misclassified
-from xrdnet.inference import CrystalSystemPredictor
+from xrdnet.metrics import accuracy_coverage, classification_report, misclassified
+from xrdnet.predictor import CrystalSystemPredictor
 from xrdnet.utils.atomic import write_json_atomic
 
 log = logging.getLogger(__name__)

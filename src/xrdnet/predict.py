@@ -19,6 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
+from xrdnet.utils.errors import first_line
+
 CIF_SUFFIXES = {".cif"}
 PATTERN_SUFFIXES = {".xy", ".xye", ".dat", ".csv", ".txt"}
 
@@ -79,7 +81,7 @@ def predict_files(files: list[Path], predictor, wavelength_angstrom: float, top_
 
 
 def _reason(path: Path, error: Exception) -> str:
-    text = str(error).splitlines()[0] if str(error) else type(error).__name__
+    text = first_line(error)
     return text if str(path) in text else f"{path}: {text}"
 
 
@@ -139,7 +141,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    from xrdnet.inference import CheckpointError, CrystalSystemPredictor
+    from xrdnet.predictor import CheckpointError, CrystalSystemPredictor
     from xrdnet.xrd.wavelengths import resolve_wavelength
 
     try:

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from xrdnet.crystal import CRYSTAL_SYSTEMS
-from xrdnet.data.dataset import MANIFEST_FILE, PeakDataset, build_or_load, dataset_folder
+from xrdnet.data.dataset import MANIFEST_FILE, PeakListSet, build_or_load, dataset_folder
 from xrdnet.xrd.peaks import XRDSimulator
 
 
@@ -100,7 +100,7 @@ def test_wavelength_leaving_no_peaks_is_a_reported_skip(tmp_path, LatticeSource)
 
 def test_load_of_non_dataset_folder_names_it(tmp_path):
     with pytest.raises(FileNotFoundError, match=str(tmp_path)):
-        PeakDataset.load(tmp_path)
+        PeakListSet.load(tmp_path)
 
 
 def test_shard_and_merge_equals_single_process_build(tmp_path, LatticeSource):

@@ -2,8 +2,10 @@
 
 import numpy as np
 import pytest
+from omegaconf import OmegaConf
 from pymatgen.core import Lattice, Structure
 
+from xrdnet.config import CONFIG_DIR
 from xrdnet.xrd.peaks import NoPeaksError, XRDSimulator
 from xrdnet.xrd.wavelengths import WAVELENGTHS_ANGSTROM, convert_two_theta
 
@@ -92,3 +94,9 @@ def test_bad_wavelength_name_is_a_clear_value_error():
         XRDSimulator("CuKz")
     with pytest.raises(ValueError, match="positive"):
         XRDSimulator(-1.0)
+
+
+def test_simulator_default_engine_is_the_one_training_data_uses():
+    # so every test that builds XRDSimulator() exercises the production engine
+    configured = OmegaConf.load(CONFIG_DIR / "data" / "xrd.yaml").simulation.engine
+    assert XRDSimulator().engine == configured == "fast"

@@ -156,10 +156,6 @@ class PeakAugmenter:
             profile /= top
         return profile.astype(np.float32)
 
-    def augment(self, two_theta_deg, intensity, wavelength_angstrom, rng) -> np.ndarray:
-        """Same as calling the augmenter."""
-        return self(two_theta_deg, intensity, wavelength_angstrom, rng)
-
     def _draw_settings(self, rng: np.random.Generator) -> ProfileSettings:
         if self.fwhm_deg:
             return dataclasses.replace(self.settings, fwhm_deg=rng.uniform(*self.fwhm_deg))
@@ -176,7 +172,7 @@ class PeakAugmenter:
         b · counts counts to every point, so b / counts to the variance and nothing to the mean. Noise
         is drawn from the normal limit N(λ, λ), which matches Poisson to within a few % for λ ≳ 10
         (every point above 1 % of the maximum, at the ≥ 1e3 counts of the default range), so counting
-        and detector noise are one Gaussian draw: about 5x cheaper than exact Poisson sampling, the
+        and detector noise are one Gaussian draw instead of exact Poisson sampling, which had been the
         pipeline's costliest step.
         """
         if not (self.max_counts or self.gaussian_noise):

@@ -12,7 +12,7 @@ from torch.utils.data import DataLoader, Dataset, IterableDataset, TensorDataset
 
 from xrdnet.crystal import CRYSTAL_SYSTEMS, NUM_CLASSES
 from xrdnet.data.augment import PeakAugmenter
-from xrdnet.data.dataset import PeakDataset, build_or_load, dataset_folder
+from xrdnet.data.dataset import PeakListSet, build_or_load, dataset_folder
 from xrdnet.data.features import FEATURE_KINDS, cached_features
 from xrdnet.structures.base import StructureSource
 from xrdnet.xrd.axis import ModelAxis
@@ -52,7 +52,7 @@ class RenderedPeaks(Dataset):
     advances every epoch: runs are reproducible and epochs differ.
     """
 
-    def __init__(self, peaks: PeakDataset, indices: np.ndarray, grid: TwoThetaGrid, settings: ProfileSettings,
+    def __init__(self, peaks: PeakListSet, indices: np.ndarray, grid: TwoThetaGrid, settings: ProfileSettings,
                  augmenter: PeakAugmenter | None, features: np.ndarray | None = None):
         self.peaks, self.indices, self.grid, self.settings, self.augmenter = peaks, indices, grid, settings, augmenter
         self.features = features  # (len(peaks), n) per-item features appended to each profile, or None
@@ -119,7 +119,7 @@ class EpochAwareLoader(DataLoader):
         return super().__iter__()
 
 
-def render_all(peaks: PeakDataset, indices: np.ndarray, grid: TwoThetaGrid, settings: ProfileSettings,
+def render_all(peaks: PeakListSet, indices: np.ndarray, grid: TwoThetaGrid, settings: ProfileSettings,
                features: np.ndarray | None = None) -> TensorDataset:
     """Render fixed (unaugmented) profiles once, for validation and test sets; per-item `features` appended."""
     profiles = np.stack(
@@ -197,12 +197,12 @@ class XRDDataModule(LightningDataModule):
         if train_mode not in ("cached", "on_the_fly"):
             raise ValueError(f"train_mode must be 'cached' or 'on_the_fly', got {train_mode!r}")
         self.train_mode, self.fresh_per_epoch = train_mode, fresh_per_epoch
-        self.peaks: PeakDataset | None = None
-        self.real_peaks: PeakDataset | None = None
+        self.peaks: PeakListSet | None = None
+        self.real_peaks: PeakListSet | None = None
         self.split_indices: dict[str, np.ndarray] = {}
 
     # ---- data -------------------------------------------------------------------------------
-    def _load(self, source: StructureSource) -> PeakDataset:
+    def _load(self, source: StructureSource) -> PeakListSet:
         return build_or_load(self.data_dir, source, self.simulator, num_workers=self.build_workers)
 
     def prepare_data(self) -> None:
@@ -239,7 +239,7 @@ class XRDDataModule(LightningDataModule):
         counts = {name: int(c) for name, c in zip(CRYSTAL_SYSTEMS, np.bincount(self.peaks.labels[train], minlength=NUM_CLASSES))}
         log.info("split sizes train/val/test = %d/%d/%d; train counts %s", len(train), len(val), len(test), counts)
 
-    def _features(self, peaks: PeakDataset, source: StructureSource) -> np.ndarray:
+    def _features(self, peaks: PeakListSet, source: StructureSource) -> np.ndarray:
         folder = dataset_folder(self.data_dir, source, self.simulator)
         return cached_features(peaks, folder, self.grid, self.settings, num_workers=self.build_workers)
 

@@ -35,6 +35,7 @@ from tqdm.auto import tqdm
 from xrdnet.crystal import CRYSTAL_SYSTEMS
 from xrdnet.structures.base import StructureSource
 from xrdnet.utils.atomic import atomic_path, write_json_atomic
+from xrdnet.utils.errors import first_line
 from xrdnet.xrd.peaks import XRDSimulator
 
 log = logging.getLogger(__name__)
@@ -46,8 +47,8 @@ _VERSIONED_PACKAGES = ("xrdnet", "pymatgen", "pyxtal", "numpy", "spglib")
 
 
 @dataclass
-class PeakDataset:
-    """Peak lists of a built dataset, in memory.
+class PeakListSet:
+    """Peak lists of a built dataset, in memory, as ragged arrays (RenderedPeaks makes the torch Dataset).
 
     indices: (n,) item index in the source; labels: (n,) class indices into CRYSTAL_SYSTEMS;
     space_groups: (n,); names: (n,) item names.
@@ -71,11 +72,8 @@ class PeakDataset:
         start, stop = self.peak_offsets[index], self.peak_offsets[index + 1]
         return self.peak_two_theta[start:stop], self.peak_intensity[start:stop]
 
-    def class_counts(self) -> np.ndarray:
-        return np.bincount(self.labels, minlength=len(CRYSTAL_SYSTEMS))
-
     @classmethod
-    def load(cls, folder: str | os.PathLike) -> PeakDataset:
+    def load(cls, folder: str | os.PathLike) -> PeakListSet:
         folder = Path(folder)
         manifest_path = folder / MANIFEST_FILE
         if not manifest_path.exists():
@@ -126,17 +124,17 @@ def build_or_load(
     num_workers: int | None = None,
     rebuild: bool = False,
     progress: bool = True,
-) -> PeakDataset:
+) -> PeakListSet:
     """Load the cached dataset for (source, simulator) from `root`, building it first when absent."""
     folder = dataset_folder(root, source, simulator)
     if not rebuild and (folder / MANIFEST_FILE).exists():
-        dataset = PeakDataset.load(folder)
+        dataset = PeakListSet.load(folder)
         if dataset.manifest.get("cache_key") == json.loads(json.dumps(cache_key(source, simulator))):
             log.info("Reusing dataset %s (%d items)", folder, len(dataset))
             return dataset
         log.warning("Dataset %s does not match its config; rebuilding", folder)
     build_dataset(folder, source, simulator, num_workers=num_workers, progress=progress)
-    return PeakDataset.load(folder)
+    return PeakListSet.load(folder)
 
 
 def build_dataset(
@@ -212,7 +210,7 @@ def _simulate_item(source: StructureSource, simulator: XRDSimulator, index: int)
             name = item.name
             peaks = simulator.simulate(item.structure)
     except Exception as error:  # a batch job reports a bad item and carries on
-        return {"ok": False, "index": index, "name": name, "reason": _one_line(error)}
+        return {"ok": False, "index": index, "name": name, "reason": first_line(error, with_type=True)}
     return {
         "ok": True,
         "index": index,
@@ -223,11 +221,6 @@ def _simulate_item(source: StructureSource, simulator: XRDSimulator, index: int)
         "intensity": peaks.intensity.astype(np.float32),
         "meta": item.meta,
     }
-
-
-def _one_line(error: Exception) -> str:
-    text = str(error).strip().splitlines()
-    return f"{type(error).__name__}: {text[0] if text else ''}"
 
 
 def _default_workers() -> int:
@@ -319,7 +312,7 @@ def build_shard(root, source: StructureSource, simulator: XRDSimulator, shard: i
     return folder
 
 
-def merge_shards(root, source: StructureSource, simulator: XRDSimulator, num_shards: int) -> PeakDataset:
+def merge_shards(root, source: StructureSource, simulator: XRDSimulator, num_shards: int) -> PeakListSet:
     """Join all shards into the dataset folder; the result equals a single-process build.
 
     Items are ordered by their index in the source, and every item depends only on its own index,
@@ -329,7 +322,7 @@ def merge_shards(root, source: StructureSource, simulator: XRDSimulator, num_sha
     missing = [str(f) for f in shards if not (f / MANIFEST_FILE).exists()]
     if missing:
         raise FileNotFoundError(f"cannot merge: {len(missing)} shard(s) not built yet, e.g. {missing[0]}")
-    parts = [PeakDataset.load(f) for f in shards]
+    parts = [PeakListSet.load(f) for f in shards]
     records, skipped, relabelled, seconds = [], [], 0, 0.0
     for part in parts:
         relabelled += part.manifest["n_relabelled"]
@@ -347,4 +340,4 @@ def merge_shards(root, source: StructureSource, simulator: XRDSimulator, num_sha
     folder = dataset_folder(root, source, simulator)
     _write_folder(folder, records, manifest)
     shutil.rmtree(folder.parent / f"{folder.name}.shards", ignore_errors=True)
-    return PeakDataset.load(folder)
+    return PeakListSet.load(folder)

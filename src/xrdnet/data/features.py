@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
-from xrdnet.data.dataset import PeakDataset
+from xrdnet.data.dataset import PeakListSet
 from xrdnet.utils.atomic import atomic_path
 from xrdnet.xrd import indexing
 from xrdnet.xrd.indexing import N_FEATURES, indexing_features
@@ -45,7 +45,7 @@ def profile_features(profiles: np.ndarray, grid: TwoThetaGrid, wavelength_angstr
     return np.asarray(rows, dtype=np.float32).reshape(-1, N_FEATURES)
 
 
-def cached_features(peaks: PeakDataset, folder: str | os.PathLike, grid: TwoThetaGrid, settings: ProfileSettings,
+def cached_features(peaks: PeakListSet, folder: str | os.PathLike, grid: TwoThetaGrid, settings: ProfileSettings,
                     num_workers: int | None = None) -> np.ndarray:
     """(len(peaks), N_FEATURES) float32 features of every item's clean render, from `folder` or computed there."""
     path = Path(folder) / f"indexing_features-{feature_key(grid, settings)}.npy"
@@ -66,7 +66,7 @@ def cached_features(peaks: PeakDataset, folder: str | os.PathLike, grid: TwoThet
 _WORKER: dict = {}
 
 
-def _compute(peaks: PeakDataset, grid: TwoThetaGrid, settings: ProfileSettings, num_workers: int | None) -> np.ndarray:
+def _compute(peaks: PeakListSet, grid: TwoThetaGrid, settings: ProfileSettings, num_workers: int | None) -> np.ndarray:
     if num_workers is None:
         num_workers = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     out = np.zeros((len(peaks), N_FEATURES), dtype=np.float32)
@@ -86,7 +86,7 @@ def _compute(peaks: PeakDataset, grid: TwoThetaGrid, settings: ProfileSettings, 
     return out
 
 
-def _init_worker(peaks: PeakDataset, grid: TwoThetaGrid, settings: ProfileSettings) -> None:
+def _init_worker(peaks: PeakListSet, grid: TwoThetaGrid, settings: ProfileSettings) -> None:
     _WORKER.update(peaks=peaks, grid=grid, settings=settings)
     os.environ.setdefault("OMP_NUM_THREADS", "1")
 

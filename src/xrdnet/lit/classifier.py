@@ -5,14 +5,11 @@ from __future__ import annotations
 import numpy as np
 import torch
 import torch.nn.functional as F
-from hydra.utils import instantiate
-from lightning import LightningModule
-from lightning.pytorch.loggers import TensorBoardLogger
 from torchmetrics import ConfusionMatrix, MetricCollection
 from torchmetrics.classification import MulticlassAccuracy, MulticlassF1Score, MulticlassRecall
 
 from xrdnet.crystal import CRYSTAL_SYSTEMS, NUM_CLASSES
-from xrdnet.lit.common import configure_optimizers, plain
+from xrdnet.lit.base import NetworkModule, plain
 from xrdnet.models.resample import SubsampleAverage
 from xrdnet.xrd.axis import ModelAxis
 from xrdnet.xrd.profile import TwoThetaGrid
@@ -21,8 +18,7 @@ from xrdnet.xrd.profile import TwoThetaGrid
 TEST_PREFIXES = ("test", "real")
 
 
-
-class CrystalSystemClassifier(LightningModule):
+class CrystalSystemClassifier(NetworkModule):
     """Cross-entropy classifier over CRYSTAL_SYSTEMS around any network built from `net`.
 
     Args:
@@ -54,30 +50,30 @@ class CrystalSystemClassifier(LightningModule):
         label_smoothing: float = 0.0,
         n_example_patterns: int = 8,
     ):
-        super().__init__()
-        self.save_hyperparameters(
-            {
-                "net": plain(net),
-                "optimizer": plain(optimizer),
-                "scheduler": plain(scheduler),
-                "scheduler_interval": scheduler_interval,
-                "input_length": int(input_length),
-                "class_weights": None if class_weights is None else [float(w) for w in class_weights],
-                "data_info": plain(data_info) or {},
-                "activation": activation,
-                "label_smoothing": float(label_smoothing),
-                "n_example_patterns": int(n_example_patterns),
-                "class_names": list(CRYSTAL_SYSTEMS),
-            }
-        )
-        self.input_transform, net_inputs = _input_transform(self.hparams.data_info, int(input_length))
-        # per-item features (data_info['features']) ride after the profile; standardized here
-        features = self.hparams.data_info.get("features") or {}
+        hparams = {
+            "net": net,
+            "optimizer": optimizer,
+            "scheduler": scheduler,
+            "scheduler_interval": scheduler_interval,
+            "input_length": int(input_length),
+            "class_weights": None if class_weights is None else [float(w) for w in class_weights],
+            "data_info": data_info or {},
+            "activation": activation,
+            "label_smoothing": float(label_smoothing),
+            "n_example_patterns": int(n_example_patterns),
+            "class_names": list(CRYSTAL_SYSTEMS),
+        }
+        data_info = plain(data_info) or {}
+        input_transform, net_inputs = _input_transform(data_info, int(input_length))
+        # per-item features (data_info['features']) ride after the profile; standardized in forward
+        features = data_info.get("features") or {}
+        n_features = len(features.get("mean") or [])
+        super().__init__(hparams, in_features=net_inputs, out_features=NUM_CLASSES,
+                         **({"extra_features": n_features} if n_features else {}))
+        self.input_transform = input_transform
         self.profile_length = int(input_length)
         self.register_buffer("feature_mean", torch.tensor(features.get("mean") or [], dtype=torch.float32), persistent=False)
         self.register_buffer("feature_scale", torch.tensor(features.get("scale") or [], dtype=torch.float32), persistent=False)
-        extra = {"extra_features": len(self.feature_mean)} if len(self.feature_mean) else {}
-        self.net = instantiate(self.hparams.net, in_features=net_inputs, out_features=NUM_CLASSES, **extra)
         weights = torch.ones(NUM_CLASSES) if class_weights is None else torch.tensor(class_weights, dtype=torch.float32)
         self.register_buffer("class_weights", weights)
         # Softmax temperature; 1 until calibrated on the validation split.
@@ -159,12 +155,10 @@ class CrystalSystemClassifier(LightningModule):
         recalls = self.recalls[f"{stage}_set"].compute()
         self.log_dict({f"{stage}/recall_{name}": recalls[i] for i, name in enumerate(CRYSTAL_SYSTEMS)}, sync_dist=True)
         matrix = self.confusion[f"{stage}_set"].compute().cpu().numpy()
-        self.last_confusion = getattr(self, "last_confusion", {})
-        self.last_confusion[stage] = matrix
         for metric in (self.metrics[f"{stage}_set"], self.recalls[f"{stage}_set"], self.confusion[f"{stage}_set"]):
             metric.reset()
         if not self.trainer.sanity_checking:
-            self._add_figure(f"{stage}/confusion_matrix", _confusion_figure(matrix, stage))
+            self.add_figure(f"{stage}/confusion_matrix", _confusion_figure(matrix, stage))
 
     def _log_example_patterns(self) -> None:
         if not self._examples:
@@ -178,18 +172,7 @@ class CrystalSystemClassifier(LightningModule):
         for true, pred in zip(self._examples["labels"].tolist(), self._examples["preds"].tolist()):
             titles.append(f"true {CRYSTAL_SYSTEMS[true]} | predicted {CRYSTAL_SYSTEMS[pred]}")
             colors.append("tab:green" if true == pred else "tab:red")
-        self._add_figure("val/example_patterns", patterns_figure(two_theta, profiles, titles, colors))
-
-    def _add_figure(self, tag: str, figure) -> None:
-        import matplotlib.pyplot as plt
-
-        for logger in self.loggers:
-            if isinstance(logger, TensorBoardLogger):
-                logger.experiment.add_figure(tag, figure, global_step=self.global_step)
-        plt.close(figure)
-
-    def configure_optimizers(self):
-        return configure_optimizers(self)
+        self.add_figure("val/example_patterns", patterns_figure(two_theta, profiles, titles, colors))
 
 
 def _input_transform(data_info: dict, input_length: int) -> tuple[torch.nn.Module, int]:

@@ -7,15 +7,12 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
-from hydra.utils import instantiate
-from lightning import LightningModule
-from lightning.pytorch.loggers import TensorBoardLogger
 from lightning.pytorch.trainer.states import TrainerFn
 
-from xrdnet.lit.common import configure_optimizers, plain
+from xrdnet.lit.base import NetworkModule
 
 
-class SurfaceRegressor(LightningModule):
+class SurfaceRegressor(NetworkModule):
     """MSE regression around any network built from `net` (the project's MLP for the sinc task).
 
     Training loss is accumulated on the device and logged once per epoch (`train/mse`), so a step
@@ -54,31 +51,24 @@ class SurfaceRegressor(LightningModule):
         target_mse: float = 1e-2,
         log_activation_figure: bool = True,
     ):
-        super().__init__()
-        self.save_hyperparameters(
-            {
-                "net": plain(net),
-                "optimizer": plain(optimizer),
-                "scheduler": plain(scheduler),
-                "scheduler_interval": scheduler_interval,
-                "in_features": int(in_features),
-                "out_features": int(out_features),
-                "data_info": plain(data_info) or {},
-                "activation": activation,
-                "target_mse": float(target_mse),
-                "log_activation_figure": bool(log_activation_figure),
-            }
-        )
-        self.net = instantiate(self.hparams.net, in_features=int(in_features), out_features=int(out_features))
+        hparams = {
+            "net": net,
+            "optimizer": optimizer,
+            "scheduler": scheduler,
+            "scheduler_interval": scheduler_interval,
+            "in_features": int(in_features),
+            "out_features": int(out_features),
+            "data_info": data_info or {},
+            "activation": activation,
+            "target_mse": float(target_mse),
+            "log_activation_figure": bool(log_activation_figure),
+        }
+        super().__init__(hparams, in_features=in_features, out_features=out_features)
         self._loss_sum = torch.zeros(())
         self._loss_count = 0
         # (epoch, val/mse) of every validation of this fit; epochs are counted from 1
         self.val_history: list[tuple[int, float]] = []
         self.epochs_to_target: int | None = None
-
-    def forward(self, inputs: torch.Tensor) -> torch.Tensor:
-        """Predictions (batch, out_features) of standardized inputs (batch, in_features)."""
-        return self.net(inputs)
 
     @torch.no_grad()
     def predict(self, coords: np.ndarray) -> np.ndarray:
@@ -112,10 +102,10 @@ class SurfaceRegressor(LightningModule):
             self.log("train/mse", self._loss_sum / self._loss_count)
 
     def on_fit_start(self) -> None:
-        if self.hparams.log_activation_figure and self._tensorboard() is not None:
+        if self.hparams.log_activation_figure and self.tensorboard_loggers():
             from xrdnet.plotting import activations_figure
 
-            self._add_figure("activations", activations_figure(highlight=self.hparams.activation))
+            self.add_figure("activations", activations_figure(highlight=self.hparams.activation))
 
     # --- evaluation -----------------------------------------------------------------------------
 
@@ -174,7 +164,7 @@ class SurfaceRegressor(LightningModule):
             extent=(datamodule.hparams.low, datamodule.hparams.high),
             title=f"sin(r)/r: {self._describe_net()}" + (" (best checkpoint)" if summary.get("best_checkpoint") else ""),
         )
-        self._add_figure("sinc/surfaces", figure, close=False)
+        self.add_figure("sinc/surfaces", figure, close=False)
         save_figure(figure, Path(output_dir) / "sinc_surfaces.png")
 
     # --- helpers --------------------------------------------------------------------------------
@@ -184,19 +174,3 @@ class SurfaceRegressor(LightningModule):
         widths = [self.hparams.in_features, *self.hparams.net.get("hidden", []), self.hparams.out_features]
         name = self.hparams.net["_target_"].rsplit(".", 1)[-1]
         return f"{name} {'-'.join(map(str, widths))}, {self.hparams.activation or self.hparams.net.get('activation')}"
-
-    def _tensorboard(self) -> TensorBoardLogger | None:
-        return next((logger for logger in self.loggers if isinstance(logger, TensorBoardLogger)), None)
-
-    def _add_figure(self, tag: str, figure, close: bool = True) -> None:
-        import matplotlib.pyplot as plt
-
-        logger = self._tensorboard()
-        if logger is not None:
-            logger.experiment.add_figure(tag, figure, global_step=self.global_step, close=False)
-            logger.experiment.flush()
-        if close:
-            plt.close(figure)
-
-    def configure_optimizers(self):
-        return configure_optimizers(self)

@@ -28,7 +28,7 @@ PROTOTYPES_FILE = "pymatgen/analysis/prototypes/aflow_prototypes.json.gz"
 
 @lru_cache(maxsize=1)
 def load_prototypes() -> tuple[dict, ...]:
-    """The prototype entries ({'snl': StructureNL, 'tags': {...}}), loaded once per process (~2 s)."""
+    """The prototype entries ({'snl': StructureNL, 'tags': {...}}), loaded once per process (slow to parse)."""
     from monty.serialization import loadfn
 
     path = resources.files("pymatgen.analysis.prototypes").joinpath("aflow_prototypes.json.gz")

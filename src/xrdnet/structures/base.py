@@ -1,4 +1,4 @@
-"""What every structure source yields: a structure with its crystal-system label, and the shared symmetry check."""
+"""What every structure source yields: a structure with its crystal-system label; the shared symmetry check and errors."""
 
 from __future__ import annotations
 
@@ -7,9 +7,15 @@ from typing import Protocol, runtime_checkable
 
 from pymatgen.core import Structure
 
+from xrdnet.utils.errors import first_line
+
 
 class StructureError(ValueError):
     """An item cannot be used; the message names the item or file and the problem, on one line."""
+
+
+class GenerationError(RuntimeError):
+    """A generator found no arrangement of a crystal spec within its tries (the next attempt may)."""
 
 
 @dataclass
@@ -49,12 +55,7 @@ def detect_space_group(name: str, structure: Structure, symprec: float) -> int:
     try:
         number = SpacegroupAnalyzer(structure, symprec=symprec).get_space_group_number()
     except Exception as error:  # spglib fails on overlapping atoms and similar broken input
-        raise StructureError(f"{name}: symmetry analysis failed: {_first_line(error)}") from None
+        raise StructureError(f"{name}: symmetry analysis failed: {first_line(error)}") from None
     if not number:
         raise StructureError(f"{name}: SpacegroupAnalyzer found no space group at symprec={symprec}")
     return int(number)
-
-
-def _first_line(error: Exception) -> str:
-    lines = str(error).strip().splitlines()
-    return lines[0] if lines else type(error).__name__

@@ -11,6 +11,7 @@ from pymatgen.core import Structure
 
 from xrdnet.crystal import crystal_system_index
 from xrdnet.structures.base import LabeledStructure, StructureError, detect_space_group
+from xrdnet.utils.errors import first_line
 
 
 def read_cif(path: Path) -> Structure:
@@ -26,17 +27,12 @@ def read_cif(path: Path) -> Structure:
             warnings.simplefilter("ignore")
             structures = CifParser(path).parse_structures(primitive=False)
     except Exception as error:
-        raise StructureError(f"{path.name}: cannot parse CIF: {_first_line(error)}") from None
+        raise StructureError(f"{path.name}: cannot parse CIF: {first_line(error)}") from None
     finally:
         logger.setLevel(level)
     if not structures:
         raise StructureError(f"{path.name}: cannot parse CIF: no structure in the file")
     return structures[0]
-
-
-def _first_line(error: Exception) -> str:
-    lines = str(error).strip().splitlines()
-    return lines[0] if lines else type(error).__name__
 
 
 class CifDirectory:

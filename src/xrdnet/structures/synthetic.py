@@ -9,18 +9,17 @@ Item i is built from (seed, i) alone, so datasets can be built in parallel and i
 
 from __future__ import annotations
 
-import contextlib
-import signal
-import threading
 import time
 
 import numpy as np
 from pymatgen.core import Element, Structure
 
 from xrdnet.crystal import CRYSTAL_SYSTEMS, crystal_system_index
-from xrdnet.structures.base import LabeledStructure, StructureError, detect_space_group
-from xrdnet.structures.fast_synthetic import GenerationError, element_radii, generate_fast
+from xrdnet.structures.base import GenerationError, LabeledStructure, StructureError, detect_space_group
 from xrdnet.structures.mp_statistics import MP_STATISTICS_FILE, CombinationSampler, CrystalSpec, assign_species
+from xrdnet.structures.pyxtal_backend import generate_with_pyxtal
+from xrdnet.structures.wyckoff_placement import element_radii, place_on_wyckoff_positions
+from xrdnet.utils.time_limit import TimeLimitExceeded, time_limit
 
 GENERATORS = ("pyxtal", "fast")
 ON_MISMATCH = ("relabel", "drop")
@@ -31,60 +30,7 @@ DEFAULT_ELEMENTS: tuple[str, ...] = tuple(
     "Ru Rh Pd Ag Cd In Sn Sb Te I Cs Ba La Ce Nd Sm Gd Hf Ta W Re Os Ir Pt Au Hg Tl Pb Bi".split()
 )
 
-
-class GenerationTimeout(BaseException):
-    """pyxtal exceeded the per-item time limit (a BaseException so that pyxtal's `except Exception` cannot swallow it)."""
-
-
-def generate_with_pyxtal(spec: CrystalSpec, rng: np.random.Generator) -> Structure:
-    """A random crystal of `spec` from pyxtal's `from_random` (conventional cell); GenerationError if pyxtal gives up."""
-    from pyxtal import pyxtal
-
-    species: list[str] = []
-    sites: list[list[str]] = []
-    counts: list[int] = []
-    for symbol, label, multiplicity in zip(spec.species, spec.wyckoff_labels(), spec.multiplicities()):
-        if symbol not in species:
-            species.append(symbol)
-            sites.append([])
-            counts.append(0)
-        k = species.index(symbol)
-        sites[k].append(label)
-        counts[k] += multiplicity
-    crystal = pyxtal()
-    try:
-        crystal.from_random(3, spec.space_group, species, counts, sites=sites, random_state=rng)
-    except GenerationTimeout:
-        raise
-    except Exception as error:  # pyxtal gives up with RuntimeError, and trips over some inputs in other ways
-        raise GenerationError(f"pyxtal failed on {spec.describe()}: {error}") from None
-    if not crystal.valid:
-        raise GenerationError(f"pyxtal found no valid arrangement of {spec.describe()}")
-    return crystal.to_pymatgen()
-
-
-_GENERATOR_FUNCTIONS = {"pyxtal": generate_with_pyxtal, "fast": generate_fast}
-
-
-@contextlib.contextmanager
-def time_limit(seconds: float | None):
-    """Raise GenerationTimeout in the block after `seconds` (SIGALRM; only in a main thread on POSIX, else no limit)."""
-    usable = seconds is not None and hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
-    if not usable:
-        yield
-        return
-
-    def _expire(signum, frame):
-        raise GenerationTimeout()
-
-    previous = signal.signal(signal.SIGALRM, _expire)
-    # keeps firing every 0.1 s: pyxtal has bare `except:` blocks that could swallow a single alarm
-    signal.setitimer(signal.ITIMER_REAL, seconds, 0.1)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+_GENERATOR_FUNCTIONS = {"pyxtal": generate_with_pyxtal, "fast": place_on_wyckoff_positions}
 
 
 def validate_elements(elements) -> tuple[str, ...]:
@@ -110,14 +56,14 @@ class SyntheticStructures:
     symprec: SpacegroupAnalyzer tolerance in Å for the label check;
     on_mismatch: "relabel" (use the detected system) or "drop" (StructureError) when the detected crystal
     system differs from the generating one; system_weights: "mp" or "uniform" (see mp_statistics);
-    generator: "fast" (fast_synthetic, default) or "pyxtal" (pyxtal.from_random);
+    generator: "fast" (wyckoff_placement, default) or "pyxtal" (pyxtal_backend: pyxtal.from_random);
     systems: crystal-system names to restrict to (None: all seven); max_attempts: generation retries per item;
     time_limit_s: wall-clock cap per pyxtal item (all its attempts) in seconds (None: no cap).
 
-    Bounding the tail: the fast generator is bounded by construction (<= 20 cells x 20 points per site,
-    measured max < 0.1 s). pyxtal's own retry loops can take a minute on crowded combinations (63 s seen for
-    36 sites in Pm; 14 s for six 4e sites in I4/mmm); its attempts run under a SIGALRM `time_limit_s` and
-    an item that runs out is skipped (StructureError). That cap is the one machine-dependent outcome.
+    Bounding the tail: the fast generator is bounded by construction (<= 20 cells x 20 points per site).
+    pyxtal's own retry loops can take a minute on crowded combinations (36 sites in Pm, six 4e sites in
+    I4/mmm); its attempts run under a SIGALRM `time_limit_s` and an item that runs out is skipped
+    (StructureError). That cap is the one machine-dependent outcome.
 
     Label agreement, measured with scripts/label_agreement.py (symprec 0.1 Å, max_atoms 40, default
     elements). Mismatch = SpacegroupAnalyzer finds another crystal system than the generating one:
@@ -195,7 +141,7 @@ class SyntheticStructures:
                 # the limit covers all attempts of the item together
                 with time_limit(max(deadline - time.monotonic(), 1e-3) if limited else None):
                     return spec, generate(spec, rng), attempt
-            except GenerationTimeout:
+            except TimeLimitExceeded:
                 raise StructureError(f"{name}: pyxtal took longer than {self.time_limit_s:g} s on {spec.describe()}") from None
             except GenerationError as error:
                 reasons.append(str(error))

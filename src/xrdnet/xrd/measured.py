@@ -52,7 +52,13 @@ def read_pattern(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
     text = raw.decode("utf-8", errors="replace")
     if not text.strip():
         raise PatternFileError(f"{path}: empty file")
+    rows, row_lines = _data_rows(path, text)
+    two_theta, intensity = np.array(rows, dtype=float).T
+    return _ascending_scan(path, two_theta, intensity, row_lines)
 
+
+def _data_rows(path: Path, text: str) -> tuple[list[tuple[float, float]], list[int]]:
+    """(2θ, intensity) of every data line, and the line numbers they come from (for error messages)."""
     rows: list[tuple[float, float]] = []
     row_lines: list[int] = []
     single_column_lines = 0
@@ -78,7 +84,13 @@ def read_pattern(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
         raise PatternFileError(f"{path}: no numeric data (expected columns of 2θ and intensity)")
     if len(rows) < MIN_POINTS:
         raise PatternFileError(f"{path}: only {len(rows)} data points; need at least {MIN_POINTS}")
-    two_theta, intensity = np.array(rows, dtype=float).T
+    return rows, row_lines
+
+
+def _ascending_scan(path: Path, two_theta: np.ndarray, intensity: np.ndarray,
+                    row_lines: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """The scan with 2θ ascending (reversed when recorded from high to low angle); PatternFileError when 2θ
+    leaves 0-180° or is not monotonic."""
     if two_theta.min() <= 0 or two_theta.max() >= 180:
         raise PatternFileError(f"{path}: 2θ runs {two_theta.min():g}..{two_theta.max():g}, outside 0..180 degrees; "
                                "is the first column 2θ in degrees?")

@@ -1,115 +1,33 @@
-"""Structure -> powder diffraction peak list.
+"""Structure -> powder diffraction peak list, with the engine the configuration names.
 
-The reference engine is pymatgen's `XRDCalculator` (kinematic diffraction: atomic scattering
-factors from the International Tables fit, Lorentz-polarization factor
-(1 + cos² 2θ) / (sin² θ cos θ), optional Debye-Waller factors, peaks within 1e-5° merged, and
-intensities scaled so the strongest peak is 100). Engines are chosen by name so a faster engine
-with the same physics can stand in for it.
+Two engines compute the same kinematic peak list (`engine` names them in configs, checkpoints and
+dataset cache keys):
+- 'fast': xrdnet.xrd.kinematic, the vectorized engine that training data is simulated with (default);
+- 'pymatgen': xrdnet.xrd.pymatgen_engine, pymatgen's XRDCalculator, the reference it reproduces.
+Each is a function (structure, wavelength Å, (2θ min, 2θ max), debye_waller_factors) -> PeakList.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 import numpy as np
-from pymatgen.analysis.diffraction.xrd import XRDCalculator
 from pymatgen.core import Structure
 
+from xrdnet.xrd.kinematic import kinematic_peaks
+from xrdnet.xrd.peak_list import PeakList
+from xrdnet.xrd.pymatgen_engine import pymatgen_peaks
 from xrdnet.xrd.wavelengths import resolve_wavelength
 
 DEFAULT_WAVELENGTH = "CuKa"
 DEFAULT_TWO_THETA_RANGE = (5.0, 90.0)
-# Fraction of (Σ Z)² below which an unscaled intensity is round-off of a systematic absence.
-ABSENT_FLOOR_FRACTION = 1e-12
+DEFAULT_ENGINE = "fast"
+
+ENGINES: dict[str, Callable[..., PeakList]] = {"fast": kinematic_peaks, "pymatgen": pymatgen_peaks}
 
 
 class NoPeaksError(ValueError):
     """A structure has no reflection inside the requested 2θ range at the requested wavelength."""
-
-
-@dataclass(frozen=True)
-class PeakList:
-    """Powder diffraction peaks of one structure.
-
-    two_theta: peak positions, degrees, ascending.
-    intensity: integrated intensities scaled so the strongest peak is 100.
-    d_spacing: interplanar spacings, Å.
-    hkls: Miller indices of the reflection family of each peak (may be empty when not computed).
-    wavelength: X-ray wavelength, Å.
-    """
-
-    two_theta: np.ndarray
-    intensity: np.ndarray
-    d_spacing: np.ndarray
-    wavelength: float
-    hkls: tuple[tuple[tuple[int, ...], ...], ...] = field(default=())
-
-    def __len__(self) -> int:
-        return len(self.two_theta)
-
-    def strongest(self) -> tuple[float, float]:
-        """(2θ in degrees, intensity) of the strongest peak."""
-        index = int(np.argmax(self.intensity))
-        return float(self.two_theta[index]), float(self.intensity[index])
-
-
-def pymatgen_peaks(
-    structure: Structure,
-    wavelength_angstrom: float,
-    two_theta_range: tuple[float, float],
-    debye_waller_factors: dict[str, float] | None = None,
-) -> PeakList:
-    """Peak list from pymatgen's XRDCalculator (the reference engine).
-
-    pymatgen scales the strongest peak to 100 even when every reflection in range is systematically
-    absent, turning round-off (|F|² ~ 1e-25) into a full peak; unscaled intensities below
-    `absent_reflection_floor` are dropped first, so such a range has no peaks.
-    """
-    calculator = XRDCalculator(wavelength=wavelength_angstrom, debye_waller_factors=debye_waller_factors)
-    try:
-        pattern = calculator.get_pattern(structure, scaled=False, two_theta_range=tuple(two_theta_range))
-    except ValueError as error:
-        # pymatgen fails while unpacking an empty peak table when no reflection lies in range
-        if "not enough values to unpack" not in str(error):
-            raise
-        return _empty(wavelength_angstrom)
-    intensity = np.asarray(pattern.y, dtype=float)
-    real = intensity > absent_reflection_floor(structure)
-    if not real.any():
-        return _empty(wavelength_angstrom)
-    intensity = intensity[real]
-    return PeakList(
-        two_theta=np.asarray(pattern.x, dtype=float)[real],
-        intensity=100.0 * intensity / intensity.max(),
-        d_spacing=np.asarray(pattern.d_hkls, dtype=float)[real],
-        wavelength=wavelength_angstrom,
-        hkls=tuple(tuple(tuple(int(i) for i in family["hkl"]) for family in peak)
-                   for peak, keep in zip(pattern.hkls, real) if keep),
-    )
-
-
-def absent_reflection_floor(structure: Structure) -> float:
-    """Unscaled intensity below which a reflection is round-off of a systematic absence.
-
-    |F|² of a real reflection is of order (Σ Z)² times the Lorentz-polarization factor (>= 2); a
-    fraction 1e-12 of (Σ Z)² is far below any real reflection and far above float64 round-off.
-    """
-    electrons = sum(species.Z * occupancy for site in structure for species, occupancy in site.species.items())
-    return ABSENT_FLOOR_FRACTION * float(electrons) ** 2
-
-
-def _empty(wavelength_angstrom: float) -> PeakList:
-    empty = np.zeros(0)
-    return PeakList(two_theta=empty, intensity=empty, d_spacing=empty, wavelength=wavelength_angstrom)
-
-
-# name -> function(structure, wavelength Å, (2θ min, 2θ max), debye_waller_factors) -> PeakList
-ENGINES: dict[str, Callable[..., PeakList]] = {"pymatgen": pymatgen_peaks}
-
-
-def register_engine(name: str, engine: Callable[..., PeakList]) -> None:
-    ENGINES[name] = engine
 
 
 class XRDSimulator:
@@ -118,7 +36,7 @@ class XRDSimulator:
     Args:
         wavelength: line name ('CuKa', 'MoKa', ...) or value in Å.
         two_theta_range: (min, max) in degrees.
-        engine: name of a registered engine ('pymatgen' is the reference).
+        engine: 'fast' (the vectorized kinematic engine, default) or 'pymatgen' (the reference).
         debye_waller_factors: optional {element symbol: B in Å²}.
     """
 
@@ -126,7 +44,7 @@ class XRDSimulator:
         self,
         wavelength: str | float = DEFAULT_WAVELENGTH,
         two_theta_range: tuple[float, float] = DEFAULT_TWO_THETA_RANGE,
-        engine: str = "pymatgen",
+        engine: str = DEFAULT_ENGINE,
         debye_waller_factors: dict[str, float] | None = None,
     ):
         self.wavelength_angstrom = resolve_wavelength(wavelength)
@@ -134,8 +52,6 @@ class XRDSimulator:
         if not 0 <= low < high <= 180:
             raise ValueError(f"2θ range must satisfy 0 <= min < max <= 180 degrees, got {two_theta_range}")
         self.two_theta_range = (low, high)
-        if engine not in ENGINES:
-            _load_optional_engines()
         if engine not in ENGINES:
             raise ValueError(f"unknown XRD engine {engine!r}; available: {', '.join(sorted(ENGINES))}")
         self.engine = engine
@@ -152,8 +68,3 @@ class XRDSimulator:
                 f"{d_max:.3f} Å, and any reflection there is systematically absent)"
             )
         return peaks
-
-
-def _load_optional_engines() -> None:
-    """Import engine modules that register themselves (kept lazy so the reference path stays light)."""
-    import xrdnet.xrd.fast_engine  # noqa: F401

@@ -5,9 +5,11 @@ intensity, so wider peaks are lower. Widths are either one fixed FWHM (degrees 2
 Scherrer equation FWHM(2θ) = K λ / (L cos θ) (radians, λ and L in the same length unit; here λ in
 Å and L in nm, converted). Profiles are normalized so their maximum is exactly 1.
 
-render_profile either evaluates each peak over its own window (method 'direct', the reference) or
-convolves all peaks at once with FFTs (method 'fft', about 4 times faster for pseudo-Voigt patterns
-of ~250 peaks); by default it takes whichever is cheaper.
+render_profile either evaluates each peak over its own window (method 'direct', the reference the
+tests check against) or convolves all peaks at once with FFTs (method 'fft', cheaper for many broad
+peaks, as training patterns have); by default it takes whichever is cheaper. The FFT renderer is
+kept for all its machinery because with the direct renderer alone the training data pipeline would
+fall below its target throughput relative to the model step (README, Performance).
 """
 
 from __future__ import annotations
@@ -33,8 +35,8 @@ _FOUR_LN2 = 4.0 * math.log(2.0)
 _GAUSS_NORM = 2.0 * math.sqrt(math.log(2.0) / math.pi)  # area-normalized Gaussian height × FWHM
 _LORENTZ_NORM = 2.0 / math.pi  # area-normalized Lorentzian height × FWHM
 _CHUNK_ELEMENTS = 16384  # peak-window block size that stays in cache (measured fastest on a 2126-point grid)
-# 'auto' renders directly up to this many peak-window points, where the direct method (~40-60 µs + 4.5 ns
-# a point) is no slower than the FFT (~100-150 µs on a 2126-point grid; measured on the 2-core dev machine)
+# 'auto' renders directly up to this many peak-window points: the direct method's fixed cost plus its cost
+# per point stays below the FFT's cost on the default grid up to here (timings: README, Performance)
 _DIRECT_MAX_ELEMENTS = 12000
 
 
@@ -180,7 +182,7 @@ def render_profile(two_theta_deg: np.ndarray, intensity: np.ndarray, grid: TwoTh
 
 
 def _direct_elements(fwhm: np.ndarray, eta: float, grid: TwoThetaGrid) -> float:
-    """Peak-window points the direct method evaluates: its cost, ~4.5 ns each on top of ~50 µs."""
+    """Peak-window points the direct method evaluates: its cost beyond a fixed overhead grows with them."""
     widest_steps = fwhm.max() / grid.step_deg
     length = 0.0
     if eta < 1:

@@ -1,4 +1,4 @@
-"""The fast XRD engine against pymatgen's XRDCalculator (same peaks, 2θ and intensities), and physics checks."""
+"""The kinematic XRD engine (the simulator's 'fast' engine) against pymatgen's XRDCalculator (same peaks, 2θ and intensities), and physics checks."""
 
 from __future__ import annotations
 
@@ -14,9 +14,11 @@ from pymatgen.analysis.diffraction.xrd import XRDCalculator
 from pymatgen.core import Lattice, Structure
 from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
 
-from xrdnet.xrd import fast_engine
-from xrdnet.xrd.fast_engine import UnsupportedStructureError, fast_peaks
-from xrdnet.xrd.peaks import ENGINES, NoPeaksError, PeakList, XRDSimulator, absent_reflection_floor, pymatgen_peaks
+from xrdnet.xrd import kinematic
+from xrdnet.xrd.kinematic import UnsupportedStructureError, kinematic_peaks
+from xrdnet.xrd.peak_list import PeakList
+from xrdnet.xrd.peaks import ENGINES, NoPeaksError, XRDSimulator
+from xrdnet.xrd.pymatgen_engine import absent_reflection_floor, pymatgen_peaks
 from xrdnet.xrd.wavelengths import resolve_wavelength
 
 CU_KA = resolve_wavelength("CuKa")
@@ -32,7 +34,7 @@ MAX_DINTENSITY = 0.5  # on the 0-100 scale
 def assert_same_peaks(structure, wavelength=CU_KA, two_theta_range=RANGE, debye_waller_factors=None):
     """Both engines' peaks above 1 %: each has a partner in the other list within 1e-3° and 0.5."""
     reference = pymatgen_peaks(structure, wavelength, two_theta_range, debye_waller_factors)
-    fast = fast_peaks(structure, wavelength, two_theta_range, debye_waller_factors)
+    fast = kinematic_peaks(structure, wavelength, two_theta_range, debye_waller_factors)
     assert len(reference) > 0 and len(fast) > 0
     for one, other, role in ((reference, fast, "missing from fast"), (fast, reference, "extra in fast")):
         for two_theta, intensity in zip(one.two_theta, one.intensity):
@@ -169,7 +171,7 @@ def test_trigonal_rhombohedral_setting_agrees_and_matches_hexagonal_setting():
     reference, fast = assert_same_peaks(rhombohedral)
     assert_identical_peak_lists(reference, fast)
     # the same crystal in either cell gives the same powder pattern
-    in_hexagonal_cell = fast_peaks(hexagonal_setting, CU_KA, RANGE)
+    in_hexagonal_cell = kinematic_peaks(hexagonal_setting, CU_KA, RANGE)
     strong = fast.intensity > ABOVE
     strong_hexagonal = in_hexagonal_cell.intensity > ABOVE
     np.testing.assert_allclose(fast.two_theta[strong], in_hexagonal_cell.two_theta[strong_hexagonal], atol=1e-6)
@@ -217,7 +219,7 @@ def test_random_pyxtal_crystals_agree(random_crystals):
 def test_whole_limiting_sphere_when_range_is_none():
     structure = baddeleyite()
     pattern = XRDCalculator(wavelength=CU_KA).get_pattern(structure, two_theta_range=None)
-    fast = fast_peaks(structure, CU_KA, None)
+    fast = kinematic_peaks(structure, CU_KA, None)
     np.testing.assert_array_equal(fast.two_theta, pattern.x)
     np.testing.assert_allclose(fast.intensity, pattern.y, atol=1e-9)
     assert fast.two_theta.max() > 170  # reaches back-scattering
@@ -240,7 +242,7 @@ def test_peaks_at_the_range_edges_are_kept_or_dropped_like_pymatgen():
             for two_theta_range in [(low, edge), (low, just_below), (edge, 90.0), (just_above, 90.0),
                                     (low, edge - 1e-7), (low, edge - 1e-6)]:
                 reference = pymatgen_peaks(structure, wavelength, two_theta_range)
-                fast = fast_peaks(structure, wavelength, two_theta_range)
+                fast = kinematic_peaks(structure, wavelength, two_theta_range)
                 np.testing.assert_array_equal(fast.two_theta, reference.two_theta)
                 beyond_the_end += int(np.any(fast.two_theta > two_theta_range[1]))
     assert beyond_the_end > 0
@@ -248,9 +250,9 @@ def test_peaks_at_the_range_edges_are_kept_or_dropped_like_pymatgen():
 
 def test_chunked_phase_sums_give_the_same_peaks(monkeypatch):
     structure = corundum()
-    whole = fast_peaks(structure, MO_KA, (5.0, 60.0))
-    monkeypatch.setattr(fast_engine, "_CHUNK_ENTRIES", 64)  # one h-plane per chunk
-    chunked = fast_peaks(structure, MO_KA, (5.0, 60.0))
+    whole = kinematic_peaks(structure, MO_KA, (5.0, 60.0))
+    monkeypatch.setattr(kinematic, "_CHUNK_ENTRIES", 64)  # one h-plane per chunk
+    chunked = kinematic_peaks(structure, MO_KA, (5.0, 60.0))
     np.testing.assert_array_equal(chunked.two_theta, whole.two_theta)
     np.testing.assert_allclose(chunked.intensity, whole.intensity, atol=1e-9)
 
@@ -259,7 +261,7 @@ def test_reflections_whose_angles_come_out_of_order_are_still_grouped_by_2theta_
     """pymatgen groups reflections by 2θ bin in a dict; sorting by |g| gives the same groups only while
     arcsin keeps the order, so an out-of-order angle must be regrouped, not split off."""
     simple_cubic = Structure(Lattice.cubic(3.0), ["Cu"], [[0, 0, 0]])  # no absences: (100), (110), ... all there
-    expected = fast_peaks(simple_cubic, CU_KA, RANGE)
+    expected = kinematic_peaks(simple_cubic, CU_KA, RANGE)
     true_arcsin = np.arcsin
 
     def arcsin_with_first_two_swapped(x):
@@ -267,7 +269,7 @@ def test_reflections_whose_angles_come_out_of_order_are_still_grouped_by_2theta_
         return theta[[1, 0, *range(2, len(theta))]] if theta.ndim == 1 and len(theta) > 2 else theta
 
     monkeypatch.setattr(np, "arcsin", arcsin_with_first_two_swapped)
-    swapped = fast_peaks(simple_cubic, CU_KA, RANGE)
+    swapped = kinematic_peaks(simple_cubic, CU_KA, RANGE)
     np.testing.assert_array_equal(swapped.two_theta, expected.two_theta)  # still ascending, nothing lost
 
 
@@ -277,7 +279,7 @@ def test_reflections_whose_angles_come_out_of_order_are_still_grouped_by_2theta_
 def test_copper_peaks_sit_at_bragg_angles_of_allowed_fcc_reflections():
     a = 3.615  # Å
     copper = Structure.from_spacegroup("Fm-3m", Lattice.cubic(a), ["Cu"], [[0, 0, 0]])
-    peaks = fast_peaks(copper, CU_KA, RANGE)
+    peaks = kinematic_peaks(copper, CU_KA, RANGE)
     # fcc: h, k, l all even or all odd -> (111), (200), (220) below 90°
     expected = [2 * math.degrees(math.asin(CU_KA * math.sqrt(n) / (2 * a))) for n in (3, 4, 8)]
     np.testing.assert_allclose(peaks.two_theta, expected, atol=1e-9)
@@ -287,7 +289,7 @@ def test_copper_peaks_sit_at_bragg_angles_of_allowed_fcc_reflections():
 def test_every_peak_obeys_bragg_and_its_hkl_has_its_d_spacing():
     for make in (wurtzite_zno, baddeleyite, triclinic):
         structure = make()
-        peaks = fast_peaks(structure, CU_KA, RANGE)
+        peaks = kinematic_peaks(structure, CU_KA, RANGE)
         np.testing.assert_allclose(peaks.d_spacing, CU_KA / (2 * np.sin(np.radians(peaks.two_theta / 2))), rtol=1e-12)
         for d_spacing, (hkl,) in zip(peaks.d_spacing, peaks.hkls):
             if len(hkl) == 4:  # hexagonal (h, k, i, l) with i = -h - k
@@ -297,15 +299,15 @@ def test_every_peak_obeys_bragg_and_its_hkl_has_its_d_spacing():
 
 
 def test_hexagonal_cells_get_four_index_labels():
-    assert all(len(hkl) == 4 for (hkl,) in fast_peaks(wurtzite_zno(), CU_KA, RANGE).hkls)
-    assert all(len(hkl) == 3 for (hkl,) in fast_peaks(baddeleyite(), CU_KA, RANGE).hkls)
+    assert all(len(hkl) == 4 for (hkl,) in kinematic_peaks(wurtzite_zno(), CU_KA, RANGE).hkls)
+    assert all(len(hkl) == 3 for (hkl,) in kinematic_peaks(baddeleyite(), CU_KA, RANGE).hkls)
 
 
 def test_debye_waller_factor_damps_intensity_as_exp_minus_2_b_s_squared():
     """One B for every element multiplies each intensity by exp(-2 B s²), s = 1 / 2d (then rescaled)."""
     structure, b_factor = corundum(), 0.8  # Å²
-    plain = fast_peaks(structure, CU_KA, RANGE)
-    damped = fast_peaks(structure, CU_KA, RANGE, {"Al": b_factor, "O": b_factor})
+    plain = kinematic_peaks(structure, CU_KA, RANGE)
+    damped = kinematic_peaks(structure, CU_KA, RANGE, {"Al": b_factor, "O": b_factor})
     np.testing.assert_array_equal(damped.two_theta, plain.two_theta)
     strong = plain.intensity > ABOVE
     s_squared = (1 / (2 * plain.d_spacing[strong])) ** 2
@@ -315,7 +317,7 @@ def test_debye_waller_factor_damps_intensity_as_exp_minus_2_b_s_squared():
 
 def test_body_centred_iron_has_no_forbidden_reflections():
     iron = Structure(Lattice.cubic(2.8665), ["Fe", "Fe"], [[0, 0, 0], [0.5, 0.5, 0.5]])
-    peaks = fast_peaks(iron, CU_KA, RANGE)
+    peaks = kinematic_peaks(iron, CU_KA, RANGE)
     # h + k + l even only: (110), (200), (211) below 90°, not (100), (111), (210)
     for (hkl,) in peaks.hkls:
         assert sum(hkl) % 2 == 0
@@ -325,25 +327,25 @@ def test_body_centred_iron_has_no_forbidden_reflections():
 # ---------------------------------------------------------------- engine plumbing and bad input
 
 
-def test_registered_as_fast_engine_for_the_simulator():
-    assert ENGINES["fast"] is fast_peaks
+def test_is_the_simulators_fast_engine():
+    assert ENGINES["fast"] is kinematic_peaks
     structure = baddeleyite()
     simulated = XRDSimulator(wavelength="MoKa", two_theta_range=(3, 50), engine="fast").simulate(structure)
-    direct = fast_peaks(structure, MO_KA, (3.0, 50.0))
+    direct = kinematic_peaks(structure, MO_KA, (3.0, 50.0))
     np.testing.assert_array_equal(simulated.two_theta, direct.two_theta)
     assert simulated.wavelength == MO_KA
 
 
 def test_no_peaks_in_range_raises_no_peaks_error_through_the_simulator():
     copper = Structure.from_spacegroup("Fm-3m", Lattice.cubic(3.615), ["Cu"], [[0, 0, 0]])
-    assert len(fast_peaks(copper, CU_KA, (5.0, 30.0))) == 0  # (111) is at 43.3°
+    assert len(kinematic_peaks(copper, CU_KA, (5.0, 30.0))) == 0  # (111) is at 43.3°
     with pytest.raises(NoPeaksError, match="Cu"):
         XRDSimulator(two_theta_range=(5, 30), engine="fast").simulate(copper)
 
 
 def test_only_systematic_absences_in_range_means_no_peaks():
     """bcc (100) lies in 5-40° but is forbidden: XRDCalculator rescales its round-off to 100, the
-    reference engine drops it below absent_reflection_floor, and so must the fast engine."""
+    reference engine drops it below absent_reflection_floor, and so must the kinematic engine."""
     iron = Structure(Lattice.cubic(2.8665), ["Fe", "Fe"], [[0, 0, 0], [0.5, 0.5, 0.5]])
     assert XRDCalculator(wavelength=CU_KA).get_pattern(iron, two_theta_range=(5.0, 40.0)).y.tolist() == [100.0]
     assert len(pymatgen_peaks(iron, CU_KA, (5.0, 40.0))) == 0
@@ -353,30 +355,30 @@ def test_only_systematic_absences_in_range_means_no_peaks():
 
 def test_absent_reflection_floor_is_the_reference_engines():
     for structure in (disordered_rock_salt(), corundum(), Structure(Lattice.cubic(4.0), [], [])):
-        floor = fast_engine.ABSENT_FLOOR_FRACTION * fast_engine._Scatterers(structure).scale_squared
+        floor = kinematic.ABSENT_FLOOR_FRACTION * kinematic._Scatterers(structure).scale_squared
         assert floor == pytest.approx(absent_reflection_floor(structure), rel=1e-12)
 
 
 def test_structure_without_atoms_has_no_peaks():
-    assert len(fast_peaks(Structure(Lattice.cubic(4.0), [], []), CU_KA, RANGE)) == 0
+    assert len(kinematic_peaks(Structure(Lattice.cubic(4.0), [], []), CU_KA, RANGE)) == 0
 
 
 def test_species_without_scattering_data_is_a_clear_error():
     structure = Structure(Lattice.cubic(4.0), ["Na", "Es"], [[0, 0, 0], [0.5, 0.5, 0.5]])
     message = r"NaEs: no X-ray scattering-factor coefficients for species 'Es'"
     with pytest.raises(UnsupportedStructureError, match=message) as error:
-        fast_peaks(structure, CU_KA, RANGE)
+        kinematic_peaks(structure, CU_KA, RANGE)
     assert isinstance(error.value, ValueError) and "\n" not in str(error.value)
 
 
 def test_debye_waller_factors_with_displacement_properties_is_an_error():
     structure = with_anisotropic_displacements(baddeleyite())
     with pytest.raises(UnsupportedStructureError, match="cannot be combined"):
-        fast_peaks(structure, CU_KA, RANGE, {"Zr": 0.3})
+        kinematic_peaks(structure, CU_KA, RANGE, {"Zr": 0.3})
 
 
 def test_displacement_properties_missing_on_a_site_is_a_clear_error():
     structure = with_anisotropic_displacements(rock_salt())
     structure.replace(0, "Na", properties={})  # site 0 loses its U values
     with pytest.raises(UnsupportedStructureError, match="NaCl: .*U11_cif"):
-        fast_peaks(structure, CU_KA, RANGE)
+        kinematic_peaks(structure, CU_KA, RANGE)

@@ -1,4 +1,4 @@
-"""The fast Wyckoff-placement generator: determinism, distances, cells and symmetry."""
+"""The Wyckoff-placement generator (generator "fast"): determinism, distances, cells and symmetry."""
 
 from __future__ import annotations
 
@@ -7,14 +7,14 @@ import pytest
 from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
 
 from xrdnet.crystal import CRYSTAL_SYSTEMS, crystal_system_index
-from xrdnet.structures.fast_synthetic import (
+from xrdnet.structures.mp_statistics import CombinationSampler, CrystalSpec, assign_species
+from xrdnet.structures.wyckoff_placement import (
     TOLERANCE_FACTOR,
     element_radii,
     estimate_volume,
-    generate_fast,
+    place_on_wyckoff_positions,
     random_lattice,
 )
-from xrdnet.structures.mp_statistics import CombinationSampler, CrystalSpec, assign_species
 
 ELEMENTS = ("Na", "Cl", "Mg", "O", "Si", "Ti", "Fe", "Ba", "S", "Cu")
 
@@ -26,7 +26,7 @@ def _specs(n: int, seed: int = 0, **sampler_options) -> list[CrystalSpec]:
 
 
 def test_rock_salt_from_4a_and_4b_is_fm3m_with_na_cl_at_half_the_cell_edge():
-    structure = generate_fast(CrystalSpec(225, (11, 10), ("Na", "Cl")), np.random.default_rng(0))
+    structure = place_on_wyckoff_positions(CrystalSpec(225, (11, 10), ("Na", "Cl")), np.random.default_rng(0))
     assert len(structure) == 8 and structure.composition.reduced_formula == "NaCl"
     assert SpacegroupAnalyzer(structure, symprec=0.01).get_space_group_number() == 225
     a = structure.lattice.a
@@ -36,9 +36,9 @@ def test_rock_salt_from_4a_and_4b_is_fm3m_with_na_cl_at_half_the_cell_edge():
 
 def test_same_seed_same_crystal_other_seed_other_crystal():
     spec = CrystalSpec(62, (1, 1, 0), ("Fe", "S", "O"))  # Pnma 4c + 4c + 8d
-    first = generate_fast(spec, np.random.default_rng([7, 1]))
-    again = generate_fast(spec, np.random.default_rng([7, 1]))
-    other = generate_fast(spec, np.random.default_rng([8, 1]))
+    first = place_on_wyckoff_positions(spec, np.random.default_rng([7, 1]))
+    again = place_on_wyckoff_positions(spec, np.random.default_rng([7, 1]))
+    other = place_on_wyckoff_positions(spec, np.random.default_rng([8, 1]))
     assert first == again
     np.testing.assert_array_equal(first.frac_coords, again.frac_coords)
     assert not np.allclose(first.lattice.matrix, other.lattice.matrix)
@@ -46,7 +46,7 @@ def test_same_seed_same_crystal_other_seed_other_crystal():
 
 def test_no_two_atoms_closer_than_the_tolerance_including_periodic_images():
     for k, spec in enumerate(_specs(60, seed=1)):
-        structure = generate_fast(spec, np.random.default_rng(k))
+        structure = place_on_wyckoff_positions(spec, np.random.default_rng(k))
         distances = structure.distance_matrix + np.diag(np.full(len(structure), np.inf))
         radii = np.array([element_radii(site.specie.symbol)[0] for site in structure])
         limit = TOLERANCE_FACTOR * (radii[:, None] + radii[None, :])
@@ -60,7 +60,7 @@ def test_spacegroup_analyzer_finds_the_generating_system(system):
     specs = _specs(12, seed=2, systems=[system])
     found = []
     for k, spec in enumerate(specs):
-        structure = generate_fast(spec, np.random.default_rng(k))
+        structure = place_on_wyckoff_positions(spec, np.random.default_rng(k))
         detected = SpacegroupAnalyzer(structure, symprec=0.1).get_space_group_number()
         found.append(crystal_system_index(detected))
     # measured mismatch rate is 0-3% per system (label_agreement.py); 12 items allow one accident

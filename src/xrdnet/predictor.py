@@ -17,6 +17,7 @@ from pymatgen.core import Structure
 
 from xrdnet.data.features import profile_features
 from xrdnet.lit.classifier import CrystalSystemClassifier
+from xrdnet.utils.errors import first_line
 from xrdnet.xrd.peaks import XRDSimulator
 from xrdnet.xrd.profile import ProfileSettings, TwoThetaGrid, render_profile
 
@@ -33,7 +34,7 @@ def load_classifier(path: str | os.PathLike, map_location: str | torch.device = 
     try:
         checkpoint = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as error:  # torch raises several types for truncated or foreign files
-        raise CheckpointError(f"{path}: cannot read checkpoint: {str(error).splitlines()[0]}") from None
+        raise CheckpointError(f"{path}: cannot read checkpoint: {first_line(error)}") from None
     hparams = checkpoint.get("hyper_parameters") if isinstance(checkpoint, dict) else None
     if not hparams or "data_info" not in hparams or "net" not in hparams:
         raise CheckpointError(f"{path}: not an xrdnet crystal-system checkpoint (no data_info/net hyperparameters)")

@@ -1,15 +1,15 @@
-"""Fast powder XRD engine with exactly the physics of pymatgen's `XRDCalculator`.
+"""Vectorized kinematic powder XRD engine with exactly the physics of pymatgen's `XRDCalculator`.
 
-Same model as the reference engine: kinematic structure factors with the International Tables
-scattering-factor fit f(s) = Z − 41.78214·s²·Σ aᵢ exp(−bᵢ s²) (s = sin θ / λ in Å⁻¹), site
-occupancies, isotropic Debye–Waller factors exp(−B s²) (B in Å²) or anisotropic ones from the
-U11_cif…U12_cif site properties, the Lorentz-polarization factor (1 + cos² 2θ) / (sin² θ cos θ),
-every reciprocal-lattice point inside the limiting sphere (so no multiplicities are needed),
-reflections binned to 1e-5° in 2θ and summed, peaks under 1e-3 of the scaled maximum dropped,
-and the strongest peak scaled to 100; like the project's reference engine (`pymatgen_peaks`),
+Same model as the reference engine (xrdnet.xrd.pymatgen_engine): kinematic structure factors with
+the International Tables scattering-factor fit f(s) = Z − 41.78214·s²·Σ aᵢ exp(−bᵢ s²)
+(s = sin θ / λ in Å⁻¹), site occupancies, isotropic Debye–Waller factors exp(−B s²) (B in Å²) or
+anisotropic ones from the U11_cif…U12_cif site properties, the Lorentz-polarization factor
+(1 + cos² 2θ) / (sin² θ cos θ), every reciprocal-lattice point inside the limiting sphere (so no
+multiplicities are needed), reflections binned to 1e-5° in 2θ and summed, peaks under 1e-3 of the
+scaled maximum dropped, and the strongest peak scaled to 100; like the reference engine,
 round-off of systematic absences is not a peak.
 
-Why it is fast (measured with scripts/bench_simulate.py):
+Where its speed comes from (scripts/bench_simulate.py compares it with the reference):
 - reciprocal points come from a numpy grid over the Friedel half of the bounding box
   (|F(hkl)| = |F(-h-k-l)|), with |g|² evaluated in the same floating-point order as pymatgen's
   neighbour search, so 2θ values, 1e-5° bins and range edges are bit-identical to the reference;
@@ -36,7 +36,7 @@ from pymatgen.analysis.diffraction.core import (
 from pymatgen.analysis.diffraction.xrd import ATOMIC_SCATTERING_PARAMS
 from pymatgen.core import Element, Structure
 
-from xrdnet.xrd.peaks import ABSENT_FLOOR_FRACTION, PeakList, register_engine
+from xrdnet.xrd.peak_list import ABSENT_FLOOR_FRACTION, PeakList
 
 TWO_THETA_TOL = AbstractDiffractionPatternCalculator.TWO_THETA_TOL  # degrees: reflections in one bin merge
 SCALED_INTENSITY_TOL = AbstractDiffractionPatternCalculator.SCALED_INTENSITY_TOL  # on the 0-100 scale
@@ -46,9 +46,9 @@ SCALED_INTENSITY_TOL = AbstractDiffractionPatternCalculator.SCALED_INTENSITY_TOL
 _SPHERE_TOL = 1e-8
 _SPHERE_MIN_R = 1.0
 
-# Like the reference engine (xrdnet.xrd.peaks.absent_reflection_floor), peaks whose unscaled intensity
-# is below ABSENT_FLOOR_FRACTION of (Σ occupancy·Z)² are round-off of systematic absences, which
-# pymatgen alone would rescale to 100 when nothing else is in range.
+# Like the reference engine (xrdnet.xrd.pymatgen_engine.absent_reflection_floor), peaks whose unscaled
+# intensity is below ABSENT_FLOOR_FRACTION of (Σ occupancy·Z)² are round-off of systematic absences,
+# which pymatgen alone would rescale to 100 when nothing else is in range.
 
 # Complex entries of the phase tables built at once: bounds memory for huge cells, not results.
 _CHUNK_ENTRIES = 1 << 20
@@ -240,12 +240,7 @@ def _phase_sums_direct(points: _HalfSphere, scatterers: _Scatterers) -> np.ndarr
     return sums
 
 
-def _no_peaks(wavelength_angstrom: float) -> PeakList:
-    empty = np.zeros(0)
-    return PeakList(two_theta=empty, intensity=empty, d_spacing=empty, wavelength=wavelength_angstrom)
-
-
-def fast_peaks(
+def kinematic_peaks(
     structure: Structure,
     wavelength_angstrom: float,
     two_theta_range: tuple[float, float] | None,
@@ -266,12 +261,20 @@ def fast_peaks(
         min_r, max_r = (2 * math.sin(math.radians(t / 2)) / wavelength for t in two_theta_range)
     scatterers = _Scatterers(structure, debye_waller_factors)
     if not scatterers.groups:  # no atoms
-        return _no_peaks(wavelength)
+        return PeakList.empty(wavelength)
     lattice = structure.lattice
     points = _HalfSphere(lattice.matrix, lattice.inv_matrix, min_r, max_r)
+    if len(points.g) == 0:
+        return PeakList.empty(wavelength)
+    distinct_g, two_theta, intensity, largest_flat = _reflections(points, scatterers, wavelength)
+    return _merged_peaks(distinct_g, two_theta, intensity, largest_flat, points, scatterers.scale_squared, wavelength)
+
+
+def _reflections(points: _HalfSphere, scatterers: _Scatterers,
+                 wavelength: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per distinct |g| of `points`, ascending: |g| (Å⁻¹), 2θ (degrees), the unscaled intensity of the
+    reflections sharing it (both Friedel halves), and the largest flat box index among them."""
     g = points.g
-    if len(g) == 0:
-        return _no_peaks(wavelength)
     if scatterers.ustar is None:
         phase_sums = _phase_sums_factorised(points, scatterers)
     else:
@@ -293,7 +296,12 @@ def fast_peaks(
     # factor 2: the other Friedel half contributes the same
     intensity = 2 * np.add.reduceat(f_squared, distinct_starts) * lorentz_polarization
     largest_flat = np.maximum.reduceat(points.flat, distinct_starts)
+    return distinct_g, two_theta, intensity, largest_flat
 
+
+def _merged_peaks(distinct_g: np.ndarray, two_theta: np.ndarray, intensity: np.ndarray, largest_flat: np.ndarray,
+                  points: _HalfSphere, scale_squared: float, wavelength: float) -> PeakList:
+    """Reflections merged into peaks by 2θ bin as pymatgen merges them, cut and scaled to 100."""
     # Sorted by g, the first |g| of a 2θ bin gives the peak's 2θ and d, as in pymatgen.
     bins = np.rint(two_theta / TWO_THETA_TOL)  # pymatgen's np.round(...).astype(int): exact integers here
     steps = bins[1:] - bins[:-1]
@@ -306,9 +314,9 @@ def fast_peaks(
     bin_starts = np.flatnonzero(np.concatenate(([1], steps)))
     peak_intensity = np.add.reduceat(intensity, bin_starts)
     strongest = peak_intensity.max()
-    floor = ABSENT_FLOOR_FRACTION * scatterers.scale_squared
+    floor = ABSENT_FLOOR_FRACTION * scale_squared
     if not strongest > floor:  # only systematic absences in range
-        return _no_peaks(wavelength)
+        return PeakList.empty(wavelength)
     # pymatgen's cut relative to the strongest, then the reference engine's absolute floor
     keep = (peak_intensity / strongest * 100 > SCALED_INTENSITY_TOL) & (peak_intensity > floor)
     starts = bin_starts[keep]
@@ -324,6 +332,3 @@ def fast_peaks(
         wavelength=wavelength,
         hkls=hkls,
     )
-
-
-register_engine("fast", fast_peaks)

@@ -1,4 +1,4 @@
-"""Fast random crystals: atoms placed straight onto Wyckoff positions, no pyxtal generation loop.
+"""Random crystals by placing atoms straight onto Wyckoff orbits, without pyxtal's generation loop.
 
 Builds the same kind of crystal as pyxtal's `from_random` for a CrystalSpec, with the same volume
 estimate and the same distance tolerance, but:
@@ -7,7 +7,7 @@ estimate and the same distance tolerance, but:
   project the point onto the position, so free parameters are random and fixed sites stay fixed);
 - the distance check is vectorised and periodic: a whole random arrangement at once, then site by site;
 - every loop is bounded: LATTICE_TRIES cells x SITE_TRIES points per site, then GenerationError.
-Worst case is therefore a few thousand small numpy calls (tens of ms), never seconds.
+Worst case is therefore a few thousand small numpy calls, never an open-ended search.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from functools import lru_cache
 import numpy as np
 from pymatgen.core import Composition, Element, Lattice, Structure
 
+from xrdnet.structures.base import GenerationError
 from xrdnet.structures.mp_statistics import CrystalSpec, pyxtal_group
 
 LATTICE_TRIES = 20  # fresh cells, each 10% larger and more anisotropic than the last
@@ -49,10 +50,6 @@ _CHECKED_IMAGES = {
 _LLL_REDUCED = ("monoclinic", "triclinic")
 
 
-class GenerationError(RuntimeError):
-    """No arrangement passed the distance check within the bounded number of tries."""
-
-
 @dataclass(frozen=True)
 class _WyckoffOrbit:
     """One Wyckoff position as arrays: generic point p (row vector) -> orbit = (p @ linear + shift) % 1, as (m, 3)."""
@@ -80,7 +77,7 @@ def _orbits(space_group: int) -> tuple[tuple[_WyckoffOrbit, ...], str]:
 
 
 def preload(space_groups) -> None:
-    """Fill the per-space-group cache ahead of time (it otherwise fills on first use, ~1-5 ms per group)."""
+    """Fill the per-space-group cache ahead of time (it otherwise fills on first use, a one-off cost per group)."""
     for space_group in space_groups:
         _orbits(int(space_group))
 
@@ -227,7 +224,7 @@ def _place_all(spec: CrystalSpec, orbits, lattice: Lattice, lattice_type: str, r
     return coords, owners
 
 
-def generate_fast(spec: CrystalSpec, rng: np.random.Generator) -> Structure:
+def place_on_wyckoff_positions(spec: CrystalSpec, rng: np.random.Generator) -> Structure:
     """A random crystal of `spec` (conventional cell); raises GenerationError when the bounded tries run out."""
     orbits, lattice_type = _orbits(spec.space_group)
     multiplicities = [orbits[i].multiplicity for i in spec.wyckoff_indices]
