@@ -1,0 +1,86 @@
+"""Indexing features beside the profile: cached once per dataset, and the predictor computes the same ones."""
+
+import numpy as np
+import pytest
+import torch
+from hydra import compose, initialize_config_dir
+from hydra.core.global_hydra import GlobalHydra
+
+from xrdnet.config import CONFIG_DIR
+from xrdnet.data import features as feature_module
+from xrdnet.data.datamodule import XRDDataModule
+from xrdnet.predictor import CrystalSystemPredictor
+from xrdnet.train import train
+from xrdnet.xrd.indexing import N_FEATURES
+from xrdnet.xrd.profile import render_profile
+
+
+def make_datamodule(tmp_path, source, **overrides) -> XRDDataModule:
+    settings = dict(source=source, data_dir=str(tmp_path), batch_size=16, build_workers=1, features="indexing",
+                    profile={"shape": "pseudo_voigt", "crystallite_size_nm": 25.0})
+    return XRDDataModule(**{**settings, **overrides})
+
+
+def test_features_ride_after_the_profile_and_are_computed_once(tmp_path, toy_source, monkeypatch):
+    datamodule = make_datamodule(tmp_path, toy_source)
+    datamodule.setup("fit")
+    inputs, _ = datamodule.val_set.tensors
+    assert inputs.shape[1] == datamodule.grid.n_points + N_FEATURES
+    assert len(list(tmp_path.glob("*/indexing_features-*.npy"))) == 1
+    info = datamodule.describe()["features"]
+    assert len(info["mean"]) == len(info["scale"]) == N_FEATURES and min(info["scale"]) > 0
+    training_input, _ = datamodule.train_set[0]
+    assert training_input.shape == (datamodule.grid.n_points + N_FEATURES,)
+
+    def no_recompute(*args, **kwargs):
+        raise AssertionError("features were computed again although they are cached")
+
+    monkeypatch.setattr(feature_module, "_compute", no_recompute)
+    again = make_datamodule(tmp_path, toy_source)
+    again.setup("fit")
+    np.testing.assert_array_equal(again.feature_table, datamodule.feature_table)
+
+
+def test_cubic_items_score_a_better_cubic_fit_than_the_others(tmp_path, toy_source):
+    datamodule = make_datamodule(tmp_path, toy_source)
+    datamodule.setup("fit")
+    from xrdnet.xrd.indexing import FEATURE_NAMES
+
+    log_m = datamodule.feature_table[:, FEATURE_NAMES.index("cubic_log_m")]
+    cubic = datamodule.peaks.labels == 6
+    assert np.median(log_m[cubic]) > np.median(log_m[~cubic]) + 1.0
+
+
+def test_features_on_the_fly_are_refused(tmp_path, toy_source):
+    with pytest.raises(ValueError, match="on_the_fly training cannot use them"):
+        make_datamodule(tmp_path, toy_source, train_mode="on_the_fly")
+
+
+def test_a_checkpoint_with_features_predicts_from_profiles_as_it_was_trained(tmp_path):
+    GlobalHydra.instance().clear()
+    with initialize_config_dir(str(CONFIG_DIR), version_base="1.3"):
+        cfg = compose("train", overrides=[
+            f"paths.output_dir={tmp_path / 'run'}", f"paths.data_dir={tmp_path / 'data'}",
+            f"paths.log_dir={tmp_path / 'outputs'}", "data.source.n=140", "data.real_source=null",
+            "data.build_workers=1", "data.batch_size=32", "trainer.max_epochs=1", "callbacks.rich_progress_bar=null",
+            "data.features=indexing", "data.axis.kind=ln_q", "data.axis.n_points=512", "data.axis.intensity=sqrt",
+            "model.net.channels=[8,16]", "model.net.head_hidden=32", "+model.net.extra_hidden=[16]",
+        ])
+    train(cfg)
+    predictor = CrystalSystemPredictor.from_checkpoint(next((tmp_path / "run" / "checkpoints").glob("epoch_*.ckpt")))
+    assert predictor.reads_features
+    stored = next((tmp_path / "data").glob("synthetic-*/indexing_features-*.npy"))
+    from xrdnet.data.dataset import PeakListSet
+
+    peaks = PeakListSet.load(stored.parent)
+    profiles = np.stack([render_profile(*peaks.peaks(i), predictor.grid, predictor.settings, peaks.wavelength_angstrom)
+                         for i in range(5)])
+    inputs = predictor.model_inputs(profiles)
+    np.testing.assert_allclose(inputs[:, predictor.grid.n_points:], np.load(stored)[:5], rtol=1e-5, atol=1e-5)
+    probabilities = predictor.predict_proba(profiles)
+    assert probabilities.shape == (5, 7) and np.allclose(probabilities.sum(axis=1), 1.0, atol=1e-5)
+    # the model reads the features: changing them changes its answer
+    module = predictor.module
+    shifted = torch.as_tensor(inputs).clone()
+    shifted[:, predictor.grid.n_points:] += 3.0 * module.feature_scale
+    assert not torch.allclose(module(torch.as_tensor(inputs)), module(shifted))
