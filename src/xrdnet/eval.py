@@ -10,6 +10,7 @@ TensorBoard) to its run folder, and prints the tables.
 from __future__ import annotations
 
 import logging
+import sys
 from pathlib import Path
 
 import hydra
@@ -21,7 +22,7 @@ from xrdnet.config import CONFIG_DIR
 from xrdnet.data.dataset import build_or_load
 from xrdnet.data.datamodule import render_all
 from xrdnet.metrics import accuracy_coverage, classification_report, misclassified
-from xrdnet.predictor import CrystalSystemPredictor
+from xrdnet.predictor import CheckpointError, CrystalSystemPredictor
 from xrdnet.utils.atomic import write_json_atomic
 
 log = logging.getLogger(__name__)
@@ -64,6 +65,11 @@ def evaluate(cfg: DictConfig) -> dict:
     from xrdnet.plotting import accuracy_coverage_figure, confusion_matrix_figure, save_figure
 
     output_dir = Path(cfg.paths.output_dir)
+    if cfg.ckpt_path is None:
+        from xrdnet.pretrained import MODEL_CARD, shipped_checkpoint
+
+        cfg.ckpt_path = str(shipped_checkpoint())
+        print(f"no ckpt_path given: evaluating the shipped model {cfg.ckpt_path} (see {MODEL_CARD.name} beside it)")
     predictor = CrystalSystemPredictor.from_checkpoint(cfg.ckpt_path)
     results = {"checkpoint": str(cfg.ckpt_path), "temperature": float(predictor.module.temperature),
                "uncertainty_threshold": cfg.uncertainty_threshold, "sets": {}}
@@ -128,7 +134,11 @@ def _print_report(name: str, report: dict) -> None:
 @hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name="eval")
 def main(cfg: DictConfig) -> None:
     OmegaConf.resolve(cfg)
-    evaluate(cfg)
+    try:
+        evaluate(cfg)
+    except (CheckpointError, FileNotFoundError) as error:
+        print(f"xrdnet-eval: {error}", file=sys.stderr)
+        sys.exit(2)
 
 
 if __name__ == "__main__":

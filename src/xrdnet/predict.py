@@ -129,7 +129,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="xrdnet-predict", description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("inputs", nargs="+", help="CIF or pattern files, folders, or glob patterns")
-    parser.add_argument("--ckpt", required=True, help="checkpoint written by xrdnet-train")
+    parser.add_argument("--ckpt", help="checkpoint written by xrdnet-train (default: the model shipped with xrdnet)")
     parser.add_argument("--wavelength", default="CuKa", help="wavelength of measured patterns: line name (CuKa, MoKa, ...) or Å")
     parser.add_argument("--top-k", type=int, default=3, help="crystal systems listed per file (default 3)")
     parser.add_argument("--threshold", type=float, default=0.5, help="top probability below which a prediction is 'uncertain'")
@@ -146,8 +146,15 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         wavelength = resolve_wavelength(args.wavelength)
-        predictor = CrystalSystemPredictor.from_checkpoint(args.ckpt)
-    except (CheckpointError, ValueError) as error:
+        checkpoint = args.ckpt
+        if checkpoint is None:
+            from xrdnet.pretrained import MODEL_CARD, shipped_checkpoint
+
+            checkpoint = shipped_checkpoint()
+            print(f"no --ckpt given: using the shipped model {checkpoint} (see {MODEL_CARD.name} beside it)",
+                  file=sys.stderr)
+        predictor = CrystalSystemPredictor.from_checkpoint(checkpoint)
+    except (CheckpointError, ValueError, FileNotFoundError) as error:
         print(f"xrdnet-predict: {error}", file=sys.stderr)
         return 2
     files = expand_inputs(args.inputs)
