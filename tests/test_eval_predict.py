@@ -136,7 +136,7 @@ def test_predict_writes_csv(trained, inputs, tmp_path):
     run([str(BIN / "xrdnet-predict"), str(inputs / "proto_0.cif"), str(inputs / "empty.xy"), "--ckpt",
          str(trained["checkpoint"]), "--top-k", "2", "--out", str(out)], tmp_path)
     lines = out.read_text().strip().splitlines()
-    assert lines[0].startswith("file,status,reason,uncertain,crystal_system_1,probability_1,crystal_system_2")
+    assert lines[0].startswith("file,status,reason,uncertain,background,kalpha2,coverage,crystal_system_1,probability_1,crystal_system_2")
     assert len(lines) == 3 and ",skipped," in lines[2]
 
 
@@ -172,3 +172,28 @@ def test_eval_metrics_agree_with_the_confusion_matrix(trained, inputs, tmp_path)
     run_dir = metrics_files[0].parent
     assert (run_dir / "aflow_prototypes_confusion_matrix.png").exists()
     assert (run_dir / "aflow_prototypes_accuracy_coverage.png").exists()
+
+
+def test_predict_reports_preprocessing_warns_on_partial_scans_and_fails_when_nothing_is_predicted(trained, tmp_path):
+    grid = TwoThetaGrid(30.0, 60.0, 0.02)
+    peaks = XRDSimulator("CuKa", (5, 90)).simulate(AflowPrototypes().get(0).structure)
+    signal = render_profile(peaks.two_theta, peaks.intensity, grid, ProfileSettings("gaussian", fwhm_deg=0.1), peaks.wavelength)
+    np.savetxt(tmp_path / "part.xy", np.column_stack([grid.points, 1000 * signal + 20]))
+    out = tmp_path / "results.json"
+    run([str(BIN / "xrdnet-predict"), str(tmp_path / "part.xy"), "--ckpt", str(trained["checkpoint"]), "--out", str(out)],
+        tmp_path)
+    (row,) = json.loads(out.read_text())
+    assert row["status"] == "ok" and row["preprocessing"]["kalpha2"] == "stripped"  # CuKa names the doublet
+    assert row["preprocessing"]["background"] == "rolling_ball"
+    assert row["preprocessing"]["coverage"] == pytest.approx(30 / 85, abs=0.01)
+    assert "covers 35%" in row["reason"]
+    kept = subprocess.run([str(BIN / "xrdnet-predict"), str(tmp_path / "part.xy"), "--ckpt", str(trained["checkpoint"]),
+                           "--wavelength", "CuKa1", "--out", str(out)], cwd=tmp_path, env=ENV, capture_output=True, text=True)
+    assert kept.returncode == 0 and json.loads(out.read_text())[0]["preprocessing"]["kalpha2"] == "kept"
+    (tmp_path / "junk.xy").write_text("not a pattern\n")
+    failed = subprocess.run([str(BIN / "xrdnet-predict"), str(tmp_path / "junk.xy"), "--ckpt", str(trained["checkpoint"])],
+                            cwd=tmp_path, env=ENV, capture_output=True, text=True)
+    assert failed.returncode == 1 and "0 predicted, 1 skipped" in failed.stdout
+    wrong = subprocess.run([str(BIN / "xrdnet-predict"), str(tmp_path / "part.xy"), "--ckpt", str(trained["checkpoint"]),
+                            "--background", "magic"], cwd=tmp_path, env=ENV, capture_output=True, text=True)
+    assert wrong.returncode == 2 and "invalid choice: 'magic'" in wrong.stderr

@@ -17,7 +17,7 @@ import numpy as np
 from scipy.ndimage import grey_opening, uniform_filter1d
 
 from xrdnet.xrd.profile import TwoThetaGrid
-from xrdnet.xrd.wavelengths import KALPHA2_RATIO, convert_two_theta
+from xrdnet.xrd.wavelengths import KALPHA2_RATIO, convert_two_theta, kalpha1_wavelength
 
 MIN_POINTS = 10
 COMMENT_PREFIXES = ("#", "!", ";", "'", "%", "//")
@@ -210,26 +210,43 @@ def resample_to_grid(two_theta_deg: np.ndarray, intensity: np.ndarray, grid: Two
 
 def preprocess_measured(two_theta_deg: np.ndarray, intensity: np.ndarray, wavelength_angstrom: float,
                         grid: TwoThetaGrid, target_wavelength_angstrom: float | None = None,
-                        background: str = "rolling_ball", **background_options) -> np.ndarray:
+                        background: str = "rolling_ball", kalpha2_split: float | None = None,
+                        **background_options) -> np.ndarray:
     """A measured pattern as a model input: float32 on `grid`, maximum 1.
 
     Steps: convert_wavelength (to target_wavelength_angstrom, default: unchanged) -> subtract_background
-    (method `background`, options passed on) -> resample_to_grid -> scale to maximum 1. Raises
-    ValueError when nothing of the pattern is left on the grid.
+    (method `background`, options passed on) -> strip_kalpha2 when kalpha2_split is given (the scan's
+    (λ2 − λ1)/λ, with `wavelength_angstrom` the Kα weighted mean; what is left are Kα1 lines, so
+    they are converted from λ1) -> resample_to_grid -> scale to maximum 1. Raises ValueError when
+    nothing of the pattern is left on the grid.
     """
     two_theta_deg = np.asarray(two_theta_deg, dtype=float)
     intensity = np.asarray(intensity, dtype=float)
     target = wavelength_angstrom if target_wavelength_angstrom is None else target_wavelength_angstrom
-    two_theta, counts = convert_wavelength(two_theta_deg, intensity, wavelength_angstrom, target)
+    source = wavelength_angstrom if not kalpha2_split else kalpha1_wavelength(wavelength_angstrom, kalpha2_split)
+    two_theta, counts = convert_wavelength(two_theta_deg, intensity, source, target)
     if two_theta.size < 2:
         raise ValueError(f"pattern at λ = {wavelength_angstrom:g} Å has no d spacings that reflect at λ = {target:g} Å")
     counts = subtract_background(two_theta, counts, background, **background_options)
+    if kalpha2_split:
+        counts = strip_kalpha2(two_theta, counts, kalpha2_split)
     profile = resample_to_grid(two_theta, counts, grid)
     top = profile.max()
     if top <= 0:
         raise ValueError(f"pattern (2θ {two_theta.min():.2f}..{two_theta.max():.2f}° at λ = {target:g} Å) leaves no "
                          f"signal on the model's grid {grid.start_deg:g}..{grid.stop_deg:g}°")
     return (profile / top).astype(np.float32)
+
+
+def grid_coverage(two_theta_deg: np.ndarray, wavelength_angstrom: float, grid: TwoThetaGrid,
+                  target_wavelength_angstrom: float) -> float:
+    """Fraction of the model's 2θ grid that a scan over two_theta_deg at this wavelength covers."""
+    moved = convert_two_theta(np.asarray(two_theta_deg, dtype=float), wavelength_angstrom, target_wavelength_angstrom)
+    moved = moved[np.isfinite(moved)]
+    if moved.size < 2:
+        return 0.0
+    points = grid.points
+    return float(np.mean((points >= moved.min()) & (points <= moved.max())))
 
 
 def strip_kalpha2(two_theta_deg: np.ndarray, intensity: np.ndarray, relative_split: float,

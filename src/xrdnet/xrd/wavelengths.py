@@ -60,7 +60,24 @@ def convert_two_theta(two_theta_deg: np.ndarray | float, from_wavelength: float,
 # A tube source without a monochromator emits Kα2 beside Kα1 at about half its intensity.
 KALPHA2_RATIO = 0.5
 # (λ(Kα2) − λ(Kα1)) / λ(Kα weighted mean) of the common anodes: the doublet's split is constant in d.
-KALPHA_RELATIVE_SPLIT = {"Cu": (1.54439 - 1.54056) / 1.54184, "Mo": (0.713590 - 0.709300) / 0.710730}
+KALPHA_RELATIVE_SPLIT = {anode: (WAVELENGTHS_ANGSTROM[f"{anode}Ka2"] - WAVELENGTHS_ANGSTROM[f"{anode}Ka1"])
+                         / WAVELENGTHS_ANGSTROM[f"{anode}Ka"] for anode in ("Cu", "Mo")}
+
+
+def kalpha1_wavelength(wavelength_angstrom: float, relative_split: float, ratio: float = KALPHA2_RATIO) -> float:
+    """λ1 (Å) of a Kα doublet whose intensity-weighted mean is wavelength_angstrom and (λ2 − λ1)/λ is relative_split."""
+    return wavelength_angstrom * (1.0 - ratio * relative_split / (1.0 + ratio))
+
+
+def kalpha_relative_split(wavelength: str | float) -> float | None:
+    """(λ2 − λ1)/λ of a Kα doublet named by its mean line ('CuKa', 'MoKa', ...); None for anything else."""
+    if not isinstance(wavelength, str):
+        return None
+    key = wavelength.strip().lower()
+    for name, mean in WAVELENGTHS_ANGSTROM.items():
+        if name.lower() == key and name.endswith("Ka") and f"{name}1" in WAVELENGTHS_ANGSTROM:
+            return (WAVELENGTHS_ANGSTROM[f"{name}2"] - WAVELENGTHS_ANGSTROM[f"{name}1"]) / mean
+    return None
 
 
 def kalpha_doublet(two_theta_deg: np.ndarray, intensity: np.ndarray, wavelength_angstrom: float,
@@ -74,7 +91,7 @@ def kalpha_doublet(two_theta_deg: np.ndarray, intensity: np.ndarray, wavelength_
     """
     d = two_theta_to_d(two_theta_deg, wavelength_angstrom)
     intensity = np.asarray(intensity, dtype=float)
-    lambda1 = wavelength_angstrom * (1.0 - ratio * relative_split / (1.0 + ratio))
+    lambda1 = kalpha1_wavelength(wavelength_angstrom, relative_split, ratio)
     lambda2 = lambda1 + relative_split * wavelength_angstrom
     two_theta = np.concatenate([d_to_two_theta(d, lambda1), d_to_two_theta(d, lambda2)])
     weights = np.concatenate([intensity / (1.0 + ratio), intensity * (ratio / (1.0 + ratio))])
