@@ -111,7 +111,8 @@ def _tensorboard_writer(output_dir: Path):
 
 def _print_report(name: str, report: dict) -> None:
     lines = [f"\n== {name}: {report['n']} structures ==",
-             f"accuracy {report['accuracy']:.3f}   macro-F1 {report['macro_f1']:.3f}   top-2 accuracy {report['top2_accuracy']:.3f}",
+             f"accuracy {report['accuracy']:.3f}   macro-F1 {report['macro_f1']:.3f}   top-2 accuracy {report['top2_accuracy']:.3f}"
+             f"   calibration error (ECE) {report['expected_calibration_error']:.3f}",
              f"{'class':<14}{'precision':>10}{'recall':>8}{'f1':>7}{'n':>6}"]
     for cls, row in report["per_class"].items():
         lines.append(f"{cls:<14}{row['precision']:>10.3f}{row['recall']:>8.3f}{row['f1']:>7.3f}{row['support']:>6d}")

@@ -49,7 +49,27 @@ def classification_report(probabilities: np.ndarray, labels: np.ndarray, class_n
             for i, name in enumerate(class_names)
         },
         "confusion_matrix": matrix.tolist(),
+        "expected_calibration_error": expected_calibration_error(probabilities, labels),
     }
+
+
+def expected_calibration_error(probabilities: np.ndarray, labels: np.ndarray, bins: int = 10) -> float:
+    """Σ_b (n_b / n) |accuracy_b − mean confidence_b| over `bins` equal-width bins of top-class confidence.
+
+    0 for a perfectly calibrated model: among predictions made with confidence p, a fraction p is right.
+    """
+    probabilities, labels = np.asarray(probabilities), np.asarray(labels)
+    if not len(labels):
+        return 0.0
+    confidence = probabilities.max(axis=1)
+    correct = probabilities.argmax(axis=1) == labels
+    which = np.minimum((confidence * bins).astype(int), bins - 1)
+    error = 0.0
+    for b in range(bins):
+        members = which == b
+        if members.any():
+            error += members.mean() * abs(correct[members].mean() - confidence[members].mean())
+    return float(error)
 
 
 def accuracy_coverage(probabilities: np.ndarray, labels: np.ndarray, fractions: Sequence[float] = COVERAGE_FRACTIONS) -> list[dict]:
