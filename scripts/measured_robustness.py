@@ -5,7 +5,9 @@ background of `background` × the strongest peak's counts (a low-angle decay plu
 Poisson counting noise at `peak_counts` counts for the strongest peak, then sent through exactly the
 path `xrdnet-predict` takes for a measured file (background subtraction, resampling, normalization).
 Prints the accuracy per condition; the clean row is the simulated profile itself, as `xrdnet-eval`
-scores it.
+scores it. Further rows give every peak its CuKα2 line (half as strong, at its own Bragg angle), sent
+through predict's default for `--wavelength CuKa` (Rachinger stripping) and without it, and render the
+peaks as sharp as a lab diffractometer's resolution (0.08° FWHM) instead of the model's Scherrer width.
 
     python scripts/measured_robustness.py outputs/train/runs/<time>/checkpoints/epoch_<n>.ckpt
 """
@@ -22,12 +24,15 @@ from xrdnet.data.datamodule import render_all
 from xrdnet.predictor import CheckpointError, CrystalSystemPredictor
 from xrdnet.structures.aflow import AflowPrototypes
 from xrdnet.xrd.measured import preprocess_measured
-from xrdnet.xrd.profile import TwoThetaGrid, render_profile
+from xrdnet.xrd.profile import ProfileSettings, TwoThetaGrid, render_profile
+from xrdnet.xrd.wavelengths import KALPHA_RELATIVE_SPLIT, kalpha_doublet
 
 # (strongest-peak counts, background level as a fraction of them): from a strong, clean scan to a
 # weak scatterer on a high background
 CONDITIONS = ((1e5, 0.02), (1e4, 0.05), (1e4, 0.2), (3e3, 0.2), (1e3, 0.2), (1e3, 0.5))
 SCAN_STEP_DEG = 0.01
+DOUBLET_CONDITION = (1e4, 0.05)  # counts and background of the Kα2 and sharp-peak rows
+SHARP_FWHM_DEG = 0.08
 
 
 def measured_counts(profile: np.ndarray, scan: TwoThetaGrid, peak_counts: float, background: float,
@@ -70,6 +75,24 @@ def main() -> None:
                                         predictor.wavelength_angstrom, grid, background=args.background_method)
                     for profile in fine]
         rows.append(("measured-style", f"{peak_counts:.0e}", f"{background:g}", accuracy(measured)))
+    split = KALPHA_RELATIVE_SPLIT["Cu"]
+    doublets = [render_profile(*kalpha_doublet(*peaks.peaks(index), peaks.wavelength_angstrom, split), scan,
+                               predictor.settings, peaks.wavelength_angstrom) for index in range(len(peaks))]
+    sharp_settings = ProfileSettings("pseudo_voigt", fwhm_deg=SHARP_FWHM_DEG)
+    sharp = [render_profile(*peaks.peaks(index), scan, sharp_settings, peaks.wavelength_angstrom)
+             for index in range(len(peaks))]
+    peak_counts, background = DOUBLET_CONDITION
+    for name, profiles, strip in (("with Kα2, stripped (predict's default for CuKa)", doublets, split),
+                                  ("with Kα2, kept", doublets, None),
+                                  (f"sharp peaks ({SHARP_FWHM_DEG}° FWHM)", sharp, None),
+                                  (f"sharp peaks with Kα2, stripped", None, split)):
+        if profiles is None:
+            profiles = [render_profile(*kalpha_doublet(*peaks.peaks(index), peaks.wavelength_angstrom, split), scan,
+                                       sharp_settings, peaks.wavelength_angstrom) for index in range(len(peaks))]
+        measured = [preprocess_measured(scan.points, measured_counts(profile, scan, peak_counts, background, rng),
+                                        predictor.wavelength_angstrom, grid, background=args.background_method,
+                                        kalpha2_split=strip) for profile in profiles]
+        rows.append((name, f"{peak_counts:.0e}", f"{background:g}", accuracy(measured)))
 
     print(f"{len(labels)} AFLOW prototypes, checkpoint {args.ckpt}")
     print("| pattern | strongest-peak counts | background / peak | accuracy |\n|---|---:|---:|---:|")

@@ -27,6 +27,7 @@ def test_features_ride_after_the_profile_and_are_computed_once(tmp_path, toy_sou
     inputs, _ = datamodule.val_set.tensors
     assert inputs.shape[1] == datamodule.grid.n_points + N_FEATURES
     assert len(list(tmp_path.glob("*/indexing_features-*.npy"))) == 1
+    assert datamodule.feature_table.shape == (1, len(toy_source), N_FEATURES)
     info = datamodule.describe()["features"]
     assert len(info["mean"]) == len(info["scale"]) == N_FEATURES and min(info["scale"]) > 0
     training_input, _ = datamodule.train_set[0]
@@ -41,12 +42,26 @@ def test_features_ride_after_the_profile_and_are_computed_once(tmp_path, toy_sou
     np.testing.assert_array_equal(again.feature_table, datamodule.feature_table)
 
 
+def test_augmented_feature_copies_are_reproducible_and_differ_from_the_clean_ones(tmp_path, toy_source):
+    augment = {"max_counts": [1000.0, 1000.0], "gaussian_noise": 0.01}
+    datamodule = make_datamodule(tmp_path, toy_source, feature_copies=2, augment=augment)
+    datamodule.setup("fit")
+    table = datamodule.feature_table
+    assert table.shape == (3, len(toy_source), N_FEATURES)
+    assert not np.allclose(table[1], table[0]) and not np.allclose(table[2], table[1])
+    other = make_datamodule(tmp_path / "again", toy_source, feature_copies=2, augment=augment)
+    other.setup("fit")
+    np.testing.assert_array_equal(other.feature_table, table)  # seeded per (split seed, copy, item)
+    inputs, _ = datamodule.val_set.tensors  # evaluation reads the clean copy
+    np.testing.assert_array_equal(inputs[:, datamodule.grid.n_points:].numpy(), table[0][datamodule.split_indices["val"]])
+
+
 def test_cubic_items_score_a_better_cubic_fit_than_the_others(tmp_path, toy_source):
     datamodule = make_datamodule(tmp_path, toy_source)
     datamodule.setup("fit")
     from xrdnet.xrd.indexing import FEATURE_NAMES
 
-    log_m = datamodule.feature_table[:, FEATURE_NAMES.index("cubic_log_m")]
+    log_m = datamodule.feature_table[0, :, FEATURE_NAMES.index("cubic_log_m")]
     cubic = datamodule.peaks.labels == 6
     assert np.median(log_m[cubic]) > np.median(log_m[~cubic]) + 1.0
 
@@ -76,7 +91,7 @@ def test_a_checkpoint_with_features_predicts_from_profiles_as_it_was_trained(tmp
     profiles = np.stack([render_profile(*peaks.peaks(i), predictor.grid, predictor.settings, peaks.wavelength_angstrom)
                          for i in range(5)])
     inputs = predictor.model_inputs(profiles)
-    np.testing.assert_allclose(inputs[:, predictor.grid.n_points:], np.load(stored)[:5], rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(inputs[:, predictor.grid.n_points:], np.load(stored)[0, :5], rtol=1e-5, atol=1e-5)
     probabilities = predictor.predict_proba(profiles)
     assert probabilities.shape == (5, 7) and np.allclose(probabilities.sum(axis=1), 1.0, atol=1e-5)
     # the model reads the features: changing them changes its answer

@@ -55,7 +55,8 @@ class RenderedPeaks(Dataset):
     def __init__(self, peaks: PeakListSet, indices: np.ndarray, grid: TwoThetaGrid, settings: ProfileSettings,
                  augmenter: PeakAugmenter | None, features: np.ndarray | None = None):
         self.peaks, self.indices, self.grid, self.settings, self.augmenter = peaks, indices, grid, settings, augmenter
-        self.features = features  # (len(peaks), n) per-item features appended to each profile, or None
+        # per-item features appended to each profile: (copies, len(peaks), n), one copy drawn per access; or None
+        self.features = features
 
     def __len__(self) -> int:
         return len(self.indices)
@@ -70,7 +71,8 @@ class RenderedPeaks(Dataset):
             rng = np.random.default_rng(int(torch.randint(0, 2**62, ()).item()))
             profile = self.augmenter(two_theta, intensity, wavelength, rng)
         if self.features is not None:
-            profile = np.concatenate([profile, self.features[index]])
+            copy = int(torch.randint(0, len(self.features), ())) if len(self.features) > 1 else 0
+            profile = np.concatenate([profile, self.features[copy, index]])
         return torch.from_numpy(np.asarray(profile, dtype=np.float32)), int(self.peaks.labels[index])
 
 
@@ -145,6 +147,8 @@ class XRDDataModule(LightningDataModule):
             profiles on; applied inside the model, so every path that feeds it 2θ profiles agrees.
         features: 'indexing' appends each item's powder-indexing features (xrdnet.data.features,
             from its clean render, cached beside the dataset) to its profile; null for none.
+        feature_copies: augmented renders per item whose features training draws from besides the
+            clean one (validation and test use the clean one).
         split: train/val/test fractions, stratified by class.
         split_seed: seed of the split (separate from the training seed so sweeps share one split).
         batch_size, num_workers: DataLoader settings.
@@ -167,6 +171,7 @@ class XRDDataModule(LightningDataModule):
         augment: dict | None = None,
         axis: dict | None = None,
         features: str | None = None,
+        feature_copies: int = 0,
         split: Sequence[float] = (0.8, 0.1, 0.1),
         split_seed: int = 0,
         batch_size: int = 128,
@@ -187,7 +192,7 @@ class XRDDataModule(LightningDataModule):
             raise ValueError(f"unknown features {features!r}; options: {', '.join(FEATURE_KINDS)} or null")
         if features and train_mode == "on_the_fly":
             raise ValueError("features are computed once per cached item; on_the_fly training cannot use them")
-        self.features = features
+        self.features, self.feature_copies = features, int(feature_copies)
         self.feature_table: np.ndarray | None = None
         self.feature_mean: np.ndarray | None = None
         self.feature_scale: np.ndarray | None = None
@@ -217,31 +222,35 @@ class XRDDataModule(LightningDataModule):
         train, val, test = stratified_split(self.peaks.labels, self.split, self.split_seed)
         self.split_indices = {"train": train, "val": val, "test": test}
         real_features = None
-        if self.features:
-            self.feature_table = self._features(self.peaks, self.source)
-            self.feature_mean = self.feature_table[train].mean(axis=0)
-            self.feature_scale = self.feature_table[train].std(axis=0) + 1e-6
         augmenter = PeakAugmenter(grid=self.grid, settings=self.settings, **(self.augment_config or {}))
+        if self.features:
+            # copy 0: clean renders (validation, test, and the standardization); the rest: augmented ones
+            self.feature_table = self._features(self.peaks, self.source, augmenter, self.feature_copies)
+            self.feature_mean = self.feature_table[0, train].mean(axis=0)
+            self.feature_scale = self.feature_table[0, train].std(axis=0) + 1e-6
         if self.train_mode == "on_the_fly":
             self.train_set = FreshCrystals(self.source, self.simulator, augmenter, self.fresh_per_epoch,
                                            first_index=len(self.source), seed=self.split_seed)
         else:
             self.train_set = RenderedPeaks(self.peaks, train, self.grid, self.settings,
                                            augmenter if self.augment_config else None, self.feature_table)
-        self.val_set = render_all(self.peaks, val, self.grid, self.settings, self.feature_table)
-        self.test_set = render_all(self.peaks, test, self.grid, self.settings, self.feature_table)
+        clean_features = None if self.feature_table is None else self.feature_table[0]
+        self.val_set = render_all(self.peaks, val, self.grid, self.settings, clean_features)
+        self.test_set = render_all(self.peaks, test, self.grid, self.settings, clean_features)
         if self.real_source is not None:
             self.real_peaks = self._load(self.real_source)
             if self.features:
-                real_features = self._features(self.real_peaks, self.real_source)
+                real_features = self._features(self.real_peaks, self.real_source)[0]
             self.real_set = render_all(self.real_peaks, np.arange(len(self.real_peaks)), self.grid, self.settings,
                                        real_features)
         counts = {name: int(c) for name, c in zip(CRYSTAL_SYSTEMS, np.bincount(self.peaks.labels[train], minlength=NUM_CLASSES))}
         log.info("split sizes train/val/test = %d/%d/%d; train counts %s", len(train), len(val), len(test), counts)
 
-    def _features(self, peaks: PeakListSet, source: StructureSource) -> np.ndarray:
+    def _features(self, peaks: PeakListSet, source: StructureSource, augmenter: PeakAugmenter | None = None,
+                  copies: int = 0) -> np.ndarray:
         folder = dataset_folder(self.data_dir, source, self.simulator)
-        return cached_features(peaks, folder, self.grid, self.settings, num_workers=self.build_workers)
+        return cached_features(peaks, folder, self.grid, self.settings, num_workers=self.build_workers,
+                               augmenter=augmenter, copies=copies, seed=self.split_seed)
 
     # ---- loaders ----------------------------------------------------------------------------
     def _loader(self, dataset, shuffle: bool) -> DataLoader:

@@ -59,6 +59,24 @@ _LOG_M_RANGE = (-3.0, 8.0)  # ln M is clipped to this range
 
 
 # ---- peak picking -------------------------------------------------------------------------------
+# point-to-point noise (fraction of the maximum) above which a profile counts as noisy: clean renders of the
+# densest synthetic patterns reach 1e-3 (overlapping peaks), the augmenter's detector noise alone 2e-3
+NOISY_SIGMA = 1.5e-3
+NOISY_SMOOTH_POINTS = 3  # moving-average width for noisy profiles (grid points)
+NOISY_MERGE_POINTS = 2  # in a noisy profile, maxima this close (grid points) are one peak split by noise
+NOISE_THRESHOLD_SIGMAS = 5.0  # a peak in a noisy profile stands at least this many σ high and prominent
+
+
+def noise_level(profile: np.ndarray) -> float:
+    """Point-to-point noise σ of a profile, robustly: 1.4826 · median |Δ²y| / √6.
+
+    Second differences of neighbours cancel a smooth signal up to its curvature (white noise of σ gives
+    them σ √6); the median sees the noise between and beside the peaks, and is 0 for a clean render
+    with flat stretches.
+    """
+    differences = np.abs(np.diff(np.asarray(profile, dtype=float), 2))
+    return float(1.4826 * np.median(differences) / math.sqrt(6.0)) if differences.size else 0.0
+
 
 def pick_peaks(profile: np.ndarray, two_theta_deg: np.ndarray, *, min_height: float = 0.01,
                min_prominence: float = 0.01, prominence_window_deg: float = 0.4, smooth_points: int = 1,
@@ -77,6 +95,11 @@ def pick_peaks(profile: np.ndarray, two_theta_deg: np.ndarray, *, min_height: fl
     A peak is a grid point higher than its left neighbour and not lower than its right one; its
     position is refined off the grid by the vertex of the parabola through it and its two neighbours,
     δ = (y₋ − y₊) / (2 (y₋ − 2 y₀ + y₊)) grid steps (|δ| ≤ 1/2), height y₀ − (y₋ − y₊) δ / 4.
+
+    Counting noise makes maxima of its own. When the profile is noisy (point-to-point noise σ, see
+    noise_level, above NOISY_SIGMA) it is first smoothed over NOISY_SMOOTH_POINTS points, a peak must
+    be the highest point within NOISY_MERGE_POINTS either side, and both thresholds rise to at least
+    NOISE_THRESHOLD_SIGMAS σ of the smoothed profile. A clean render (σ = 0) is searched as it is.
     """
     y = np.asarray(profile, dtype=float).ravel()
     x = np.asarray(two_theta_deg, dtype=float).ravel()
@@ -89,11 +112,21 @@ def pick_peaks(profile: np.ndarray, two_theta_deg: np.ndarray, *, min_height: fl
     if not top > 0:
         return empty
     y = y / top
+    sigma = noise_level(y)
+    noisy = sigma > NOISY_SIGMA
+    if noisy:
+        smooth_points = max(smooth_points, NOISY_SMOOTH_POINTS)
     if smooth_points > 1:
         y = np.convolve(y, np.ones(smooth_points) / smooth_points, mode="same")
+    if noisy:
+        threshold = NOISE_THRESHOLD_SIGMAS * sigma / math.sqrt(smooth_points)
+        min_height, min_prominence = max(min_height, threshold), max(min_prominence, threshold)
     step = (x[-1] - x[0]) / (x.size - 1)
     centre = y[1:-1]
     index = np.flatnonzero((centre > y[:-2]) & (centre >= y[2:]) & (centre >= min_height)) + 1
+    if noisy and index.size:
+        merge = np.arange(-NOISY_MERGE_POINTS, NOISY_MERGE_POINTS + 1)
+        index = index[y[index] >= y[np.clip(index[:, None] + merge, 0, y.size - 1)].max(axis=1)]
     if index.size == 0:
         return empty
     window = max(1, int(round(prominence_window_deg / step)))
