@@ -24,8 +24,9 @@ def confusion_matrix(labels: np.ndarray, predicted: np.ndarray, num_classes: int
 def classification_report(probabilities: np.ndarray, labels: np.ndarray, class_names: Sequence[str] = CRYSTAL_SYSTEMS) -> dict:
     """Accuracy, macro-F1, top-2 accuracy, per-class precision/recall/F1/support and the confusion matrix.
 
-    Macro averages run over classes present in `labels`, so a test set without, say, triclinic
-    items is not penalised for it.
+    Macro averages run over the classes that occur in the labels or the predictions, as torchmetrics'
+    macro F1 (what training logs) does: a class neither present nor predicted does not count, one
+    predicted but absent counts with F1 0.
     """
     probabilities, labels = np.asarray(probabilities), np.asarray(labels)
     predicted = probabilities.argmax(axis=1)
@@ -37,7 +38,7 @@ def classification_report(probabilities: np.ndarray, labels: np.ndarray, class_n
     recall = np.divide(true_positive, support, out=np.zeros_like(true_positive), where=support > 0)
     denominator = precision + recall
     f1 = np.divide(2 * precision * recall, denominator, out=np.zeros_like(true_positive), where=denominator > 0)
-    present = support > 0
+    present = (support > 0) | (predicted_count > 0)
     top2 = np.argsort(-probabilities, axis=1)[:, :2]
     return {
         "n": int(len(labels)),
