@@ -8,9 +8,17 @@ from pathlib import Path
 from hydra.utils import instantiate
 from omegaconf import DictConfig
 
-# configs/ sits at the repository root, beside src/ (the package is installed editable from a clone);
-# XRDNET_CONFIG_DIR points elsewhere when needed.
-CONFIG_DIR = Path(os.environ.get("XRDNET_CONFIG_DIR", Path(__file__).resolve().parents[2] / "configs"))
+
+
+def _config_dir() -> Path:
+    """XRDNET_CONFIG_DIR when set; else the configs a wheel installs inside the package; else a clone's configs/."""
+    if os.environ.get("XRDNET_CONFIG_DIR"):
+        return Path(os.environ["XRDNET_CONFIG_DIR"])
+    packaged = Path(__file__).resolve().parent / "configs"
+    return packaged if packaged.is_dir() else Path(__file__).resolve().parents[2] / "configs"
+
+
+CONFIG_DIR = _config_dir()
 
 
 def instantiate_group(group: DictConfig | None) -> list:

@@ -1,0 +1,1 @@
+"""Datasets of simulated patterns: build and cache, augmentation, Lightning data modules."""

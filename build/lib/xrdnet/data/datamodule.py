@@ -1,0 +1,309 @@
+"""XRDDataModule: cached peak-list datasets -> stratified splits -> rendered, augmented profiles."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+from lightning import LightningDataModule
+from torch.utils.data import DataLoader, Dataset, IterableDataset, TensorDataset, get_worker_info
+
+from xrdnet.crystal import CRYSTAL_SYSTEMS, NUM_CLASSES
+from xrdnet.data.augment import PeakAugmenter
+from xrdnet.data.dataset import PeakListSet, build_or_load, dataset_folder
+from xrdnet.data.features import FEATURE_KINDS, cached_features
+from xrdnet.structures.base import StructureSource
+from xrdnet.xrd.axis import ModelAxis
+from xrdnet.xrd.peaks import XRDSimulator
+from xrdnet.xrd.profile import ProfileSettings, TwoThetaGrid, render_profile
+from xrdnet.xrd.wavelengths import wavelength_name
+
+log = logging.getLogger(__name__)
+
+
+def stratified_split(labels: np.ndarray, fractions: Sequence[float], seed: int) -> list[np.ndarray]:
+    """Split item indices into len(fractions) disjoint parts, each class divided in the same proportions.
+
+    Deterministic for a given seed; every index lands in exactly one part. Within a class, the
+    later parts (val, test) get at least one item when the class has enough items for all parts.
+    """
+    fractions = np.asarray(fractions, dtype=float)
+    if fractions.min() < 0 or not np.isclose(fractions.sum(), 1.0):
+        raise ValueError(f"split fractions must be non-negative and sum to 1, got {list(fractions)}")
+    rng = np.random.default_rng(seed)
+    parts: list[list[int]] = [[] for _ in fractions]
+    for label in np.unique(labels):
+        members = rng.permutation(np.flatnonzero(labels == label))
+        sizes = np.floor(fractions * len(members)).astype(int)
+        if len(members) >= len(fractions):
+            sizes[1:] = np.maximum(sizes[1:], (fractions[1:] > 0).astype(int))
+        sizes[0] = len(members) - sizes[1:].sum()
+        for part, chunk in zip(parts, np.split(members, np.cumsum(sizes)[:-1])):
+            part.extend(chunk.tolist())
+    return [np.sort(np.array(part, dtype=np.int64)) for part in parts]
+
+
+class RenderedPeaks(Dataset):
+    """Profiles rendered from stored peak lists on every access: augmented when an augmenter is given.
+
+    Randomness comes from torch's generator, which Lightning seeds per run and per worker and which
+    advances every epoch: runs are reproducible and epochs differ.
+    """
+
+    def __init__(self, peaks: PeakListSet, indices: np.ndarray, grid: TwoThetaGrid, settings: ProfileSettings,
+                 augmenter: PeakAugmenter | None, features: np.ndarray | None = None):
+        self.peaks, self.indices, self.grid, self.settings, self.augmenter = peaks, indices, grid, settings, augmenter
+        # per-item features appended to each profile: (copies, len(peaks), n), one copy drawn per access; or None
+        self.features = features
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def __getitem__(self, position: int) -> tuple[torch.Tensor, int]:
+        index = int(self.indices[position])
+        two_theta, intensity = self.peaks.peaks(index)
+        wavelength = self.peaks.wavelength_angstrom
+        if self.augmenter is None:
+            profile = render_profile(two_theta, intensity, self.grid, self.settings, wavelength)
+        else:
+            rng = np.random.default_rng(int(torch.randint(0, 2**62, ()).item()))
+            profile = self.augmenter(two_theta, intensity, wavelength, rng)
+        if self.features is not None:
+            copy = int(torch.randint(0, len(self.features), ())) if len(self.features) > 1 else 0
+            profile = np.concatenate([profile, self.features[copy, index]])
+        return torch.from_numpy(np.asarray(profile, dtype=np.float32)), int(self.peaks.labels[index])
+
+
+class FreshCrystals(IterableDataset):
+    """A new set of crystals every epoch, generated and simulated inside the loader workers.
+
+    Item k of epoch e is source item `first_index + e * per_epoch + k`: every item depends only on its
+    index, so runs are reproducible, epochs never repeat a crystal, and the index range starts after
+    the fixed dataset's so validation and test crystals are never trained on. Workers take every
+    num_workers-th item. Items that cannot be generated or have no peaks are skipped.
+    """
+
+    def __init__(self, source: StructureSource, simulator: XRDSimulator, augmenter: PeakAugmenter,
+                 per_epoch: int, first_index: int, seed: int):
+        self.source, self.simulator, self.augmenter = source, simulator, augmenter
+        self.per_epoch, self.first_index, self.seed = per_epoch, first_index, seed
+        self.epoch = 0
+
+    def __len__(self) -> int:
+        return self.per_epoch
+
+    def __iter__(self):
+        worker = get_worker_info()
+        worker_id, num_workers = (worker.id, worker.num_workers) if worker else (0, 1)
+        start = self.first_index + self.epoch * self.per_epoch
+        for k in range(worker_id, self.per_epoch, num_workers):
+            try:
+                item = self.source.get(start + k)
+                peaks = self.simulator.simulate(item.structure)
+            except Exception:  # a crystal that fails is skipped; the next one is independent
+                continue
+            rng = np.random.default_rng([self.seed, self.epoch, k])
+            profile = self.augmenter(peaks.two_theta, peaks.intensity, peaks.wavelength, rng)
+            yield torch.from_numpy(np.asarray(profile, dtype=np.float32)), int(item.label)
+
+
+class EpochAwareLoader(DataLoader):
+    """DataLoader that tells its dataset the trainer's epoch each time an epoch's iteration starts."""
+
+    def __init__(self, dataset: FreshCrystals, epoch_of_trainer, **kwargs):
+        super().__init__(dataset, **kwargs)
+        self.epoch_of_trainer = epoch_of_trainer
+
+    def __iter__(self):
+        self.dataset.epoch = self.epoch_of_trainer()
+        return super().__iter__()
+
+
+def render_all(peaks: PeakListSet, indices: np.ndarray, grid: TwoThetaGrid, settings: ProfileSettings,
+               features: np.ndarray | None = None) -> TensorDataset:
+    """Render fixed (unaugmented) profiles once, for validation and test sets; per-item `features` appended."""
+    profiles = np.stack(
+        [render_profile(*peaks.peaks(int(i)), grid, settings, peaks.wavelength_angstrom) for i in indices]
+    ) if len(indices) else np.zeros((0, grid.n_points), dtype=np.float32)
+    if features is not None:
+        profiles = np.concatenate([profiles, features[indices]], axis=1)
+    return TensorDataset(torch.from_numpy(profiles.astype(np.float32)), torch.from_numpy(peaks.labels[indices].astype(np.int64)))
+
+
+class XRDDataModule(LightningDataModule):
+    """Train/val/test profiles of a structure source, plus a real-structure test set.
+
+    Args:
+        source: where training structures come from (e.g. SyntheticStructures).
+        real_source: real structures tested after training (AFLOW prototypes by default); never trained on.
+        data_dir: dataset cache root.
+        simulation: XRDSimulator settings: wavelength (name or Å), two_theta_range (degrees), engine.
+        grid: TwoThetaGrid settings (start_deg, stop_deg, step_deg).
+        profile: ProfileSettings (peak shape and width) for clean renders.
+        augment: PeakAugmenter settings for training renders; null for none.
+        axis: ModelAxis settings (kind, n_points, intensity): the axis the network reads the 2θ
+            profiles on; applied inside the model, so every path that feeds it 2θ profiles agrees.
+        features: 'indexing' appends each item's powder-indexing features (xrdnet.data.features,
+            from its clean render, cached beside the dataset) to its profile; null for none.
+        feature_copies: augmented renders per item whose features training draws from besides the
+            clean one (validation and test use the clean one).
+        split: train/val/test fractions, stratified by class.
+        split_seed: seed of the split (separate from the training seed so sweeps share one split).
+        batch_size, num_workers: DataLoader settings.
+        class_weighting: pass inverse-frequency class weights to the loss.
+        build_workers: processes for the dataset build (default: all cores).
+        train_mode: 'cached' trains on the fixed dataset's training split, re-rendered with fresh
+            augmentation every epoch; 'on_the_fly' generates `fresh_per_epoch` new crystals every
+            epoch in the loader workers (val/test stay the fixed dataset's splits).
+        fresh_per_epoch: crystals per epoch in on_the_fly mode.
+    """
+
+    def __init__(
+        self,
+        source: StructureSource,
+        real_source: StructureSource | None = None,
+        data_dir: str = "data",
+        simulation: dict | None = None,
+        grid: dict | None = None,
+        profile: dict | None = None,
+        augment: dict | None = None,
+        axis: dict | None = None,
+        features: str | None = None,
+        feature_copies: int = 0,
+        split: Sequence[float] = (0.8, 0.1, 0.1),
+        split_seed: int = 0,
+        batch_size: int = 128,
+        num_workers: int = 0,
+        class_weighting: bool = True,
+        build_workers: int | None = None,
+        train_mode: str = "cached",
+        fresh_per_epoch: int = 10000,
+    ):
+        super().__init__()
+        self.source, self.real_source, self.data_dir = source, real_source, data_dir
+        self.simulator = XRDSimulator(**(simulation or {}))
+        self.grid = TwoThetaGrid(**(grid or {}))
+        self.settings = ProfileSettings(**(profile or {}))
+        self.augment_config = dict(augment) if augment else None
+        self.axis = ModelAxis(**(axis or {}))
+        if features is not None and features not in FEATURE_KINDS:
+            raise ValueError(f"unknown features {features!r}; options: {', '.join(FEATURE_KINDS)} or null")
+        if features and train_mode == "on_the_fly":
+            raise ValueError("features are computed once per cached item; on_the_fly training cannot use them")
+        self.features, self.feature_copies = features, int(feature_copies)
+        self.feature_table: np.ndarray | None = None
+        self.feature_mean: np.ndarray | None = None
+        self.feature_scale: np.ndarray | None = None
+        self.split, self.split_seed = tuple(split), split_seed
+        self.batch_size, self.num_workers = batch_size, num_workers
+        self.class_weighting, self.build_workers = class_weighting, build_workers
+        if train_mode not in ("cached", "on_the_fly"):
+            raise ValueError(f"train_mode must be 'cached' or 'on_the_fly', got {train_mode!r}")
+        self.train_mode, self.fresh_per_epoch = train_mode, fresh_per_epoch
+        self.peaks: PeakListSet | None = None
+        self.real_peaks: PeakListSet | None = None
+        self.split_indices: dict[str, np.ndarray] = {}
+
+    # ---- data -------------------------------------------------------------------------------
+    def _load(self, source: StructureSource) -> PeakListSet:
+        return build_or_load(self.data_dir, source, self.simulator, num_workers=self.build_workers)
+
+    def prepare_data(self) -> None:
+        self._load(self.source)
+        if self.real_source is not None:
+            self._load(self.real_source)
+
+    def setup(self, stage: str | None = None) -> None:
+        if self.peaks is not None:
+            return
+        self.peaks = self._load(self.source)
+        train, val, test = stratified_split(self.peaks.labels, self.split, self.split_seed)
+        self.split_indices = {"train": train, "val": val, "test": test}
+        real_features = None
+        augmenter = PeakAugmenter(grid=self.grid, settings=self.settings, **(self.augment_config or {}))
+        if self.features:
+            # copy 0: clean renders (validation, test, and the standardization); the rest: augmented ones
+            self.feature_table = self._features(self.peaks, self.source, augmenter, self.feature_copies)
+            self.feature_mean = self.feature_table[0, train].mean(axis=0)
+            self.feature_scale = self.feature_table[0, train].std(axis=0) + 1e-6
+        if self.train_mode == "on_the_fly":
+            self.train_set = FreshCrystals(self.source, self.simulator, augmenter, self.fresh_per_epoch,
+                                           first_index=len(self.source), seed=self.split_seed)
+        else:
+            self.train_set = RenderedPeaks(self.peaks, train, self.grid, self.settings,
+                                           augmenter if self.augment_config else None, self.feature_table)
+        clean_features = None if self.feature_table is None else self.feature_table[0]
+        self.val_set = render_all(self.peaks, val, self.grid, self.settings, clean_features)
+        self.test_set = render_all(self.peaks, test, self.grid, self.settings, clean_features)
+        if self.real_source is not None:
+            self.real_peaks = self._load(self.real_source)
+            if self.features:
+                real_features = self._features(self.real_peaks, self.real_source)[0]
+            self.real_set = render_all(self.real_peaks, np.arange(len(self.real_peaks)), self.grid, self.settings,
+                                       real_features)
+        counts = {name: int(c) for name, c in zip(CRYSTAL_SYSTEMS, np.bincount(self.peaks.labels[train], minlength=NUM_CLASSES))}
+        log.info("split sizes train/val/test = %d/%d/%d; train counts %s", len(train), len(val), len(test), counts)
+
+    def _features(self, peaks: PeakListSet, source: StructureSource, augmenter: PeakAugmenter | None = None,
+                  copies: int = 0) -> np.ndarray:
+        folder = dataset_folder(self.data_dir, source, self.simulator)
+        return cached_features(peaks, folder, self.grid, self.settings, num_workers=self.build_workers,
+                               augmenter=augmenter, copies=copies, seed=self.split_seed)
+
+    # ---- loaders ----------------------------------------------------------------------------
+    def _loader(self, dataset, shuffle: bool) -> DataLoader:
+        return DataLoader(dataset, batch_size=self.batch_size, shuffle=shuffle, num_workers=self.num_workers,
+                          persistent_workers=self.num_workers > 0, drop_last=False)
+
+    def train_dataloader(self) -> DataLoader:
+        if isinstance(self.train_set, FreshCrystals):
+            # workers are started afresh each epoch so they see the new epoch number
+            return EpochAwareLoader(self.train_set, self._trainer_epoch, batch_size=self.batch_size,
+                                    num_workers=self.num_workers, persistent_workers=False)
+        return self._loader(self.train_set, shuffle=True)
+
+    def _trainer_epoch(self) -> int:
+        trainer = getattr(self, "trainer", None)
+        return int(trainer.current_epoch) if trainer is not None else 0
+
+    def val_dataloader(self) -> DataLoader:
+        return DataLoader(self.val_set, batch_size=max(self.batch_size, 256))
+
+    def test_dataloader(self) -> list[DataLoader]:
+        loaders = [DataLoader(self.test_set, batch_size=max(self.batch_size, 256))]
+        if self.real_source is not None:
+            loaders.append(DataLoader(self.real_set, batch_size=max(self.batch_size, 256)))
+        return loaders
+
+    # ---- what the model needs to know -------------------------------------------------------
+    def class_weights(self) -> list[float] | None:
+        """Inverse-frequency weights of the training split, mean 1 over the classes present."""
+        if not self.class_weighting:
+            return None
+        counts = np.bincount(self.peaks.labels[self.split_indices["train"]], minlength=NUM_CLASSES).astype(float)
+        weights = np.where(counts > 0, counts.sum() / np.maximum(counts, 1) / NUM_CLASSES, 0.0)
+        present = weights > 0
+        weights[present] /= weights[present].mean()
+        return weights.round(6).tolist()
+
+    def describe(self) -> dict:
+        """How model inputs are made: stored in checkpoints so a model can be used without this config."""
+        return {
+            "grid": self.grid.to_dict(),
+            "wavelength_angstrom": self.simulator.wavelength_angstrom,
+            "wavelength": wavelength_name(self.simulator.wavelength_angstrom),
+            "two_theta_range": list(self.simulator.two_theta_range),
+            "engine": self.simulator.engine,
+            "profile": self.settings.to_dict(),
+            "axis": self.axis.to_dict(),
+            "features": None if self.feature_mean is None else {
+                "kind": self.features, "mean": self.feature_mean.round(6).tolist(),
+                "scale": self.feature_scale.round(6).tolist()},
+            "normalization": "max",
+            "class_names": list(CRYSTAL_SYSTEMS),
+        }
+
+    def model_kwargs(self) -> dict:
+        return {"input_length": self.grid.n_points, "class_weights": self.class_weights(), "data_info": self.describe()}

@@ -1,0 +1,146 @@
+"""xrdnet-eval: metrics of a checkpoint on the held-out synthetic split and on real structures.
+
+    xrdnet-eval ckpt_path=outputs/train/runs/<time>/checkpoints/epoch_012.ckpt
+    xrdnet-eval ckpt_path=<ckpt> cif_dir=/my/cifs synthetic_test=false
+
+Writes metrics.json (atomically), confusion matrices and an accuracy-coverage figure (PNG and
+TensorBoard) to its run folder, and prints the tables.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import hydra
+import numpy as np
+from hydra.utils import instantiate
+from omegaconf import DictConfig, OmegaConf
+
+from xrdnet.config import CONFIG_DIR
+from xrdnet.data.dataset import build_or_load
+from xrdnet.data.datamodule import render_all
+from xrdnet.metrics import accuracy_coverage, classification_report, misclassified
+from xrdnet.predictor import CheckpointError, CrystalSystemPredictor
+from xrdnet.utils.atomic import write_json_atomic
+
+log = logging.getLogger(__name__)
+MISCLASSIFIED_SHOWN = 15  # more than this on the terminal: the most confident mistakes, the rest in metrics.json
+
+
+def labelled_profiles(cfg: DictConfig, predictor: CrystalSystemPredictor) -> dict[str, tuple]:
+    """name of set -> (profiles, labels, item names, skipped items) rendered the way the model was trained."""
+    sets: dict[str, tuple] = {}
+    if cfg.synthetic_test:
+        data_config = predictor.module.hparams.data_info.get("datamodule")
+        if data_config is None:
+            log.warning("%s has no training-data config; skipping the synthetic test split", cfg.ckpt_path)
+        else:
+            datamodule = instantiate({**data_config, "real_source": None, "data_dir": cfg.paths.data_dir})
+            datamodule.setup("test")
+            indices = datamodule.split_indices["test"]
+            profiles, labels = datamodule.test_set.tensors
+            profiles = profiles[:, :predictor.grid.n_points]  # the profiles alone: the predictor adds what else the model reads
+            sets["test"] = (profiles.numpy(), labels.numpy(), datamodule.peaks.names[indices], [])
+    sources = {}
+    if cfg.aflow_prototypes:
+        from xrdnet.structures.aflow import AflowPrototypes
+
+        sources["aflow_prototypes"] = AflowPrototypes(symprec=cfg.symprec)
+    if cfg.cif_dir:
+        from xrdnet.structures.cif import CifDirectory
+
+        sources[f"cif:{Path(cfg.cif_dir).name}"] = CifDirectory(str(cfg.cif_dir), symprec=cfg.symprec)
+    for name, source in sources.items():
+        peaks = build_or_load(cfg.paths.data_dir, source, predictor.simulator, num_workers=cfg.build_workers)
+        rendered = render_all(peaks, np.arange(len(peaks)), predictor.grid, predictor.settings)
+        profiles, labels = rendered.tensors
+        sets[name] = (profiles.numpy(), labels.numpy(), peaks.names, peaks.manifest.get("skipped", []))
+    return sets
+
+
+def evaluate(cfg: DictConfig) -> dict:
+    """Evaluate cfg.ckpt_path on every requested set; returns what metrics.json holds."""
+    from xrdnet.plotting import accuracy_coverage_figure, confusion_matrix_figure, save_figure
+
+    output_dir = Path(cfg.paths.output_dir)
+    if cfg.ckpt_path is None:
+        from xrdnet.pretrained import MODEL_CARD, shipped_checkpoint
+
+        cfg.ckpt_path = str(shipped_checkpoint())
+        print(f"no ckpt_path given: evaluating the shipped model {cfg.ckpt_path} (see {MODEL_CARD.name} beside it)")
+    predictor = CrystalSystemPredictor.from_checkpoint(cfg.ckpt_path)
+    results = {"checkpoint": str(cfg.ckpt_path), "temperature": float(predictor.module.temperature),
+               "uncertainty_threshold": cfg.uncertainty_threshold, "sets": {}}
+    writer = _tensorboard_writer(output_dir)
+    for name, (profiles, labels, names, skipped) in labelled_profiles(cfg, predictor).items():
+        probabilities = predictor.predict_proba(profiles)
+        report = classification_report(probabilities, labels, predictor.class_names)
+        confident = probabilities.max(axis=1) >= cfg.uncertainty_threshold
+        report["coverage_at_threshold"] = float(confident.mean())
+        report["accuracy_at_threshold"] = float((probabilities.argmax(1) == labels)[confident].mean()) if confident.any() else None
+        report["accuracy_coverage"] = accuracy_coverage(probabilities, labels)
+        report["misclassified"] = misclassified(names, probabilities, labels, predictor.class_names)
+        report["skipped"] = skipped
+        results["sets"][name] = report
+        tag = name.replace(":", "_")
+        figures = {
+            f"{tag}_confusion_matrix": confusion_matrix_figure(np.array(report["confusion_matrix"]), predictor.class_names, title=name),
+            f"{tag}_accuracy_coverage": accuracy_coverage_figure(report["accuracy_coverage"], title=name),
+        }
+        for figure_name, figure in figures.items():
+            if writer is not None:
+                writer.add_figure(f"eval/{figure_name}", figure)
+            save_figure(figure, output_dir / f"{figure_name}.png")
+        _print_report(name, report)
+    if writer is not None:
+        writer.close()
+    write_json_atomic(output_dir / "metrics.json", results)
+    print(f"\nmetrics: {output_dir / 'metrics.json'}")
+    return results
+
+
+def _tensorboard_writer(output_dir: Path):
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except ImportError:
+        return None
+    return SummaryWriter(str(output_dir / "tensorboard"))
+
+
+def _print_report(name: str, report: dict) -> None:
+    lines = [f"\n== {name}: {report['n']} structures ==",
+             f"accuracy {report['accuracy']:.3f}   macro-F1 {report['macro_f1']:.3f}   top-2 accuracy {report['top2_accuracy']:.3f}"
+             f"   calibration error (ECE) {report['expected_calibration_error']:.3f}",
+             f"{'class':<14}{'precision':>10}{'recall':>8}{'f1':>7}{'n':>6}"]
+    for cls, row in report["per_class"].items():
+        lines.append(f"{cls:<14}{row['precision']:>10.3f}{row['recall']:>8.3f}{row['f1']:>7.3f}{row['support']:>6d}")
+    lines.append("accuracy vs coverage: " + "  ".join(f"{r['fraction']:.0%}:{r['accuracy']:.3f}" for r in report["accuracy_coverage"]))
+    if report["skipped"]:
+        lines.append(f"skipped {len(report['skipped'])}: " + "; ".join(f"{s['name']} ({s['reason']})" for s in report["skipped"][:5]))
+    wrong = report["misclassified"]
+    if len(wrong) > MISCLASSIFIED_SHOWN:
+        lines.append(f"misclassified: {len(wrong)} (all listed in metrics.json); the {MISCLASSIFIED_SHOWN} most confident:")
+        wrong = sorted(wrong, key=lambda row: -row["probabilities"][row["predicted"]])[:MISCLASSIFIED_SHOWN]
+    elif wrong:
+        lines.append(f"misclassified ({len(wrong)}):")
+    for row in wrong:
+        top = sorted(row["probabilities"].items(), key=lambda kv: -kv[1])[:2]
+        lines.append(f"  {row['name']:<40} true {row['true']:<13} predicted {row['predicted']:<13} "
+                     + ", ".join(f"{k} {v:.2f}" for k, v in top))
+    print("\n".join(lines), flush=True)
+
+
+@hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name="eval")
+def main(cfg: DictConfig) -> None:
+    OmegaConf.resolve(cfg)
+    try:
+        evaluate(cfg)
+    except (CheckpointError, FileNotFoundError) as error:
+        print(f"xrdnet-eval: {error}", file=sys.stderr)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

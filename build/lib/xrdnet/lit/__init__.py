@@ -1,0 +1,1 @@
+"""LightningModules: loss, metrics and figures around the pure torch networks."""

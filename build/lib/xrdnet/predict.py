@@ -1,0 +1,215 @@
+"""xrdnet-predict: the crystal system of CIF files and measured powder patterns.
+
+    xrdnet-predict my.cif scans/*.xy --ckpt best.ckpt --wavelength CuKa --top-k 3 --out results.json
+
+CIFs are simulated with the checkpoint's own settings. Measured patterns (two-column text: .xy,
+.xye, .dat, .csv, .txt) recorded at --wavelength are moved to the model's wavelength by Bragg's law,
+background-subtracted, resampled onto its 2θ grid and normalized. Files that cannot be read are
+reported as skipped with the reason; every other file still gets an answer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import glob
+import io
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from xrdnet.utils.errors import first_line
+
+CIF_SUFFIXES = {".cif"}
+PATTERN_SUFFIXES = {".xy", ".xye", ".dat", ".csv", ".txt"}
+BACKGROUNDS = ("rolling_ball", "iterative_polynomial", "none")
+PREPROCESSING_FIELDS = ("background", "kalpha2", "coverage")  # what was done to a measured pattern, per file
+LOW_COVERAGE = 0.6  # below this fraction of the model's grid a scan gets a warning in its result
+
+
+def expand_inputs(inputs: list[str]) -> list[Path]:
+    """Files named directly, every supported file in a named folder, and glob patterns; sorted, unique."""
+    files: list[Path] = []
+    for item in inputs:
+        path = Path(item)
+        if path.is_dir():
+            files += sorted(p for p in path.iterdir() if p.suffix.lower() in CIF_SUFFIXES | PATTERN_SUFFIXES)
+        elif any(ch in item for ch in "*?[") and not path.exists():
+            files += sorted(Path(p) for p in glob.glob(item))
+        else:
+            files.append(path)
+    return list(dict.fromkeys(files))
+
+
+def profile_of_file(path: Path, predictor, wavelength_angstrom: float, background: str,
+                    kalpha2_split: float | None = None) -> tuple[np.ndarray, dict]:
+    """The model-ready profile of one input file and what was done to it; raises ValueError with a one-line reason."""
+    from xrdnet.structures.cif import read_cif
+    from xrdnet.xrd.measured import grid_coverage, preprocess_measured, read_pattern
+
+    if not path.is_file():
+        raise ValueError(f"{path}: no such file")
+    suffix = path.suffix.lower()
+    if suffix in CIF_SUFFIXES:
+        return predictor.profile_of_structure(read_cif(path)), {"source": "simulated from the CIF"}
+    if suffix in PATTERN_SUFFIXES:
+        two_theta, intensity = read_pattern(path)
+        profile = preprocess_measured(two_theta, intensity, wavelength_angstrom, predictor.grid,
+                                      target_wavelength_angstrom=predictor.wavelength_angstrom, background=background,
+                                      kalpha2_split=kalpha2_split)
+        coverage = grid_coverage(two_theta, wavelength_angstrom, predictor.grid, predictor.wavelength_angstrom)
+        return profile, {"background": background, "kalpha2": "stripped" if kalpha2_split else "kept",
+                         "coverage": round(coverage, 3)}
+    raise ValueError(f"{path}: unsupported file type {suffix or '(none)'}; expected .cif or {', '.join(sorted(PATTERN_SUFFIXES))}")
+
+
+def predict_files(files: list[Path], predictor, wavelength_angstrom: float, top_k: int = 3,
+                  threshold: float = 0.5, background: str = "rolling_ball", plot_dir: Path | None = None,
+                  kalpha2_split: float | None = None) -> list[dict]:
+    """One result per file: {"file", "status": "ok"|"skipped", "reason", "top": [...], "uncertain", "preprocessing"}."""
+    results, profiles, ok_rows = [], [], []
+    for path in files:
+        try:
+            profile, preprocessing = profile_of_file(path, predictor, wavelength_angstrom, background, kalpha2_split)
+        except Exception as error:  # one bad file is reported, never stops the batch
+            results.append({"file": str(path), "status": "skipped", "reason": _reason(path, error), "top": []})
+            continue
+        reason = ""
+        if preprocessing.get("coverage", 1.0) < LOW_COVERAGE:
+            reason = f"the scan covers {preprocessing['coverage']:.0%} of the model's 2θ grid; the rest reads as empty"
+        results.append({"file": str(path), "status": "ok", "reason": reason, "top": [], "preprocessing": preprocessing})
+        profiles.append(profile)
+        ok_rows.append(len(results) - 1)
+    if profiles:
+        probabilities = predictor.predict_proba(np.stack(profiles))
+        for row, p in zip(ok_rows, probabilities):
+            order = np.argsort(-p)[:top_k]
+            results[row]["top"] = [{"crystal_system": predictor.class_names[i], "probability": round(float(p[i]), 4)} for i in order]
+            results[row]["uncertain"] = bool(p[order[0]] < threshold)
+        if plot_dir is not None:
+            _plot_inputs(plot_dir, [results[r] for r in ok_rows], profiles, predictor)
+    return results
+
+
+def _reason(path: Path, error: Exception) -> str:
+    text = first_line(error)
+    return text if str(path) in text else f"{path}: {text}"
+
+
+def _plot_inputs(plot_dir: Path, rows: list[dict], profiles: list[np.ndarray], predictor) -> None:
+    from xrdnet.plotting import patterns_figure, save_figure
+
+    used: set[str] = set()
+    for row, profile in zip(rows, profiles):
+        best = row["top"][0]
+        title = f"{Path(row['file']).name}: {best['crystal_system']} ({best['probability']:.2f})"
+        name, copy = Path(row["file"]).stem, 1
+        while name in used:  # inputs from different folders, or with other suffixes, may share a stem
+            copy += 1
+            name = f"{Path(row['file']).stem}-{copy}"
+        used.add(name)
+        save_figure(patterns_figure(predictor.grid.points, profile[None], [title], columns=1), plot_dir / f"{name}.png")
+
+
+def kalpha2_split_of(choice: str, wavelength: str) -> float | None:
+    """The relative Kα doublet split to strip, or None to keep the scan as it is."""
+    from xrdnet.xrd.wavelengths import kalpha_relative_split
+
+    split = kalpha_relative_split(wavelength)
+    if choice == "keep" or (choice == "auto" and split is None):
+        return None
+    if split is None:
+        raise ValueError(f"--kalpha2 strip needs --wavelength to name a Kα doublet (CuKa, MoKa, ...), got {wavelength!r}")
+    return split
+
+
+def format_table(results: list[dict]) -> str:
+    lines = [f"{'file':<40} {'prediction':<42} note"]
+    for row in results:
+        if row["status"] != "ok":
+            lines.append(f"{Path(row['file']).name:<40} {'-':<42} skipped: {row['reason']}")
+            continue
+        top = ", ".join(f"{t['crystal_system']} {t['probability']:.2f}" for t in row["top"])
+        notes = ["uncertain"] * bool(row.get("uncertain")) + [row["reason"]] * bool(row["reason"])
+        lines.append(f"{Path(row['file']).name:<40} {top:<42} {'; '.join(notes)}")
+    return "\n".join(lines)
+
+
+def write_results(path: Path, results: list[dict]) -> None:
+    """JSON (a list, one object per input) or CSV (one row per input), written atomically."""
+    from xrdnet.utils.atomic import write_json_atomic, write_text_atomic
+
+    if path.suffix.lower() == ".csv":
+        width = max((len(r["top"]) for r in results), default=0)
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(["file", "status", "reason", "uncertain", *PREPROCESSING_FIELDS]
+                        + [f"{kind}_{k + 1}" for k in range(width) for kind in ("crystal_system", "probability")])
+        for row in results:
+            steps = row.get("preprocessing", {})
+            cells = [row["file"], row["status"], row["reason"], row.get("uncertain", ""),
+                     *(steps.get(field, "") for field in PREPROCESSING_FIELDS)]
+            for top in row["top"]:
+                cells += [top["crystal_system"], top["probability"]]
+            writer.writerow(cells)
+        write_text_atomic(path, buffer.getvalue())
+    else:
+        write_json_atomic(path, results)
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="xrdnet-predict", description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("inputs", nargs="+", help="CIF or pattern files, folders, or glob patterns")
+    parser.add_argument("--ckpt", help="checkpoint written by xrdnet-train (default: the model shipped with xrdnet)")
+    parser.add_argument("--wavelength", default="CuKa", help="wavelength of measured patterns: line name (CuKa, MoKa, ...) or Å")
+    parser.add_argument("--top-k", type=int, default=3, help="crystal systems listed per file (default 3)")
+    parser.add_argument("--threshold", type=float, default=0.5, help="top probability below which a prediction is 'uncertain'")
+    parser.add_argument("--background", default="rolling_ball", choices=BACKGROUNDS,
+                        help="background subtraction of measured patterns (default rolling_ball)")
+    parser.add_argument("--kalpha2", default="auto", choices=("auto", "strip", "keep"),
+                        help="Kα2 line of measured patterns: strip it (Rachinger) or keep it; auto strips when "
+                             "--wavelength names a Kα doublet (CuKa, MoKa, ...) and keeps it for Kα1 or a value in Å")
+    parser.add_argument("--out", type=Path, help="write results to .json or .csv")
+    parser.add_argument("--plot-dir", type=Path, help="save a PNG per input of the processed pattern the model saw")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    from xrdnet.predictor import CheckpointError, CrystalSystemPredictor
+    from xrdnet.xrd.wavelengths import resolve_wavelength
+
+    try:
+        wavelength = resolve_wavelength(args.wavelength)
+        kalpha2_split = kalpha2_split_of(args.kalpha2, args.wavelength)
+        checkpoint = args.ckpt
+        if checkpoint is None:
+            from xrdnet.pretrained import MODEL_CARD, shipped_checkpoint
+
+            checkpoint = shipped_checkpoint()
+            print(f"no --ckpt given: using the shipped model {checkpoint} (see {MODEL_CARD.name} beside it)",
+                  file=sys.stderr)
+        predictor = CrystalSystemPredictor.from_checkpoint(checkpoint)
+    except (CheckpointError, ValueError, FileNotFoundError) as error:
+        print(f"xrdnet-predict: {error}", file=sys.stderr)
+        return 2
+    files = expand_inputs(args.inputs)
+    if not files:
+        print(f"xrdnet-predict: no input files found in {' '.join(args.inputs)}", file=sys.stderr)
+        return 2
+    k = max(1, min(args.top_k, len(predictor.class_names)))
+    results = predict_files(files, predictor, wavelength, top_k=k, threshold=args.threshold,
+                            background=args.background, plot_dir=args.plot_dir, kalpha2_split=kalpha2_split)
+    print(format_table(results))
+    if args.out:
+        write_results(args.out, results)
+        print(f"results: {args.out}")
+    skipped = sum(r["status"] != "ok" for r in results)
+    print(f"{len(results) - skipped} predicted, {skipped} skipped")
+    return 0 if len(results) > skipped else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

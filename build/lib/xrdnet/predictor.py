@@ -1,0 +1,89 @@
+"""Use a trained crystal-system classifier from its checkpoint alone.
+
+A checkpoint written by xrdnet-train carries everything needed to make the model's inputs: the
+2θ grid, wavelength, peak-profile settings, normalization, class names and the network config
+(`hyper_parameters["data_info"]` and `["net"]`), plus the softmax temperature fitted on the
+validation split. Loading uses torch's weights_only unpickler: no code from the file is run.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import torch
+from pymatgen.core import Structure
+
+from xrdnet.data.features import profile_features
+from xrdnet.lit.classifier import CrystalSystemClassifier
+from xrdnet.utils.errors import first_line
+from xrdnet.xrd.peaks import XRDSimulator
+from xrdnet.xrd.profile import ProfileSettings, TwoThetaGrid, render_profile
+
+
+class CheckpointError(ValueError):
+    """A checkpoint file is missing, unreadable or not an xrdnet classifier."""
+
+
+def load_classifier(path: str | os.PathLike, map_location: str | torch.device = "cpu") -> CrystalSystemClassifier:
+    """The classifier stored in an xrdnet checkpoint, in eval mode, with its calibrated temperature."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"{path}: checkpoint not found")
+    try:
+        checkpoint = torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as error:  # torch raises several types for truncated or foreign files
+        raise CheckpointError(f"{path}: cannot read checkpoint: {first_line(error)}") from None
+    hparams = checkpoint.get("hyper_parameters") if isinstance(checkpoint, dict) else None
+    if not hparams or "data_info" not in hparams or "net" not in hparams:
+        raise CheckpointError(f"{path}: not an xrdnet crystal-system checkpoint (no data_info/net hyperparameters)")
+    init_args = {k: v for k, v in hparams.items() if k != "class_names"}
+    module = CrystalSystemClassifier(**init_args)
+    module.load_state_dict(checkpoint["state_dict"])
+    return module.eval()
+
+
+class CrystalSystemPredictor:
+    """Turn structures or profiles into crystal-system probabilities the way the model was trained."""
+
+    def __init__(self, module: CrystalSystemClassifier):
+        self.module = module
+        info = module.hparams.data_info
+        self.class_names: list[str] = list(info.get("class_names") or module.hparams.class_names)
+        self.grid = TwoThetaGrid.from_dict(info["grid"])
+        self.settings = ProfileSettings.from_dict(info["profile"])
+        self.wavelength_angstrom = float(info["wavelength_angstrom"])
+        self.two_theta_range = tuple(info.get("two_theta_range") or (self.grid.start_deg, self.grid.stop_deg))
+        self.engine = info.get("engine", "pymatgen")
+
+    @classmethod
+    def from_checkpoint(cls, path: str | os.PathLike, map_location: str = "cpu") -> CrystalSystemPredictor:
+        return cls(load_classifier(path, map_location))
+
+    @property
+    def simulator(self) -> XRDSimulator:
+        return XRDSimulator(self.wavelength_angstrom, self.two_theta_range, engine=self.engine)
+
+    def profile_of_structure(self, structure: Structure) -> np.ndarray:
+        """Clean simulated profile of a structure on the model's grid (raises NoPeaksError)."""
+        peaks = self.simulator.simulate(structure)
+        return render_profile(peaks.two_theta, peaks.intensity, self.grid, self.settings, self.wavelength_angstrom)
+
+    @property
+    def reads_features(self) -> bool:
+        """Whether the model reads powder-indexing features beside the profile."""
+        return bool(self.module.hparams.data_info.get("features"))
+
+    def model_inputs(self, profiles: np.ndarray) -> np.ndarray:
+        """What the model reads for profiles (n, grid points): the profiles, with their indexing features if it uses them."""
+        profiles = np.asarray(profiles, dtype=np.float32).reshape(-1, self.grid.n_points)
+        if not self.reads_features:
+            return profiles
+        return np.concatenate([profiles, profile_features(profiles, self.grid, self.wavelength_angstrom)], axis=1)
+
+    @torch.no_grad()
+    def predict_proba(self, profiles: np.ndarray) -> np.ndarray:
+        """Calibrated probabilities (n, 7) of profiles (n, grid points)."""
+        batch = torch.as_tensor(self.model_inputs(profiles))
+        return self.module.predict_proba(batch.to(self.module.device)).cpu().numpy()

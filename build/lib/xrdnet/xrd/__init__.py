@@ -1,0 +1,1 @@
+"""X-ray diffraction physics: wavelengths, peak lists and 1D profiles. Knows nothing of torch."""

@@ -1,0 +1,530 @@
+"""Powder indexing features: peak positions -> lattice-family figures of merit (numpy only).
+
+The crystal system lives in the lattice metric, and the metric is what the peak *positions* encode.
+With Q² = 1/d² (Å⁻²) and Bragg's law d = λ / (2 sin θ),
+
+    Q² = 4 sin²θ / λ²,
+
+and a reflection hkl of a lattice with reciprocal metric G* sits at Q² = (h k l) G* (h k l)ᵀ. For
+the higher-symmetry families this is linear in a few parameters with integer coefficients:
+
+    cubic          Q² = A N,                N = h² + k² + l²,         A = 1/a²
+    tetragonal     Q² = A M + C l²,         M = h² + k²,              A = 1/a², C = 1/c²
+    hexagonal (hP) Q² = A M + C l²,         M = h² + hk + k²,         A = 4/(3a²), C = 1/c²
+    rhombohedral   as hexagonal, in hexagonal axes, with only −h + k + l = 3n (obverse hR cell)
+    orthorhombic   Q² = A h² + B k² + C l², A = 1/a², B = 1/b², C = 1/c²
+
+Lattice centring removes lines: cubic I keeps N even, cubic F keeps hkl all odd or all even
+(N = 3, 4, 8, 11, 12, 16, ...), tetragonal I keeps h + k + l even (M ≡ l mod 2).
+
+Powder-indexing programs (ITO, TREOR, DICVOL) decide the family from the first ~20 lines. This module
+does a small, fully vectorized version of that for each family: trial cells from low-angle lines
+assigned to low-index reflections (exact solutions of 1-3 linear equations), a screen on the first
+lines, a weighted least-squares refinement of the best trial cells, and figures of merit of the best:
+
+    fraction indexed  lines whose Q² lies within the tolerance of a calculated line,
+    M (de Wolff)      M = Q²_n / (2 ε̄ N_calc): Q²_n of the last line used, ε̄ the mean |ΔQ²|
+                      (over all lines used, each capped at ERROR_CAP tolerances, so a cell that
+                      leaves lines unindexed scores low), N_calc the number of
+                      distinct calculated lines up to Q²_n. A huge cell indexes every line (fraction 1)
+                      but predicts many lines, so N_calc is large and M small: M guards against that
+                      trivial false positive, and N_calc / n_obs is reported as well.
+
+The tolerance follows the peak-position uncertainty: a position error δ(2θ) (radians) moves Q² by
+δQ² = 2 sin(2θ) δ(2θ) / λ², from differentiating Q² = 2 (1 − cos 2θ) / λ².
+
+Peak positions come from `pick_peaks` on a rendered (or measured, background-free) profile.
+`indexing_features` chains everything into one fixed-length vector; `FEATURE_NAMES` and
+`FEATURE_GROUPS` describe it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+# ---- defaults -----------------------------------------------------------------------------------
+
+TOLERANCE_TWO_THETA_DEG = 0.05  # position tolerance δ(2θ): ~1/8 of a 0.4° peak, 1.25 steps of 0.04°
+N_FIT_LINES = 20  # lines used for the lattice fits (de Wolff's M20 uses 20)
+N_POSITION_LINES = 30  # lines described by the scale-free position features
+N_SCREEN_LINES = 10  # lines used to screen trial cells before refinement
+N_REFINE = 6  # trial cells per lattice family that are refined on all lines
+ERROR_CAP = 10.0  # in the figure of merit M a line is charged its |ΔQ²|, at most this many tolerances
+_BIG = 1e9
+_LOG_M_RANGE = (-3.0, 8.0)  # ln M is clipped to this range
+
+
+# ---- peak picking -------------------------------------------------------------------------------
+# point-to-point noise (fraction of the maximum) above which a profile counts as noisy: clean renders of the
+# densest synthetic patterns reach 1e-3 (overlapping peaks), the augmenter's detector noise alone 2e-3
+NOISY_SIGMA = 1.5e-3
+NOISY_SMOOTH_POINTS = 3  # moving-average width for noisy profiles (grid points)
+NOISY_MERGE_POINTS = 2  # in a noisy profile, maxima this close (grid points) are one peak split by noise
+NOISE_THRESHOLD_SIGMAS = 5.0  # a peak in a noisy profile stands at least this many σ high and prominent
+
+
+def noise_level(profile: np.ndarray) -> float:
+    """Point-to-point noise σ of a profile, robustly: 1.4826 · median |Δ²y| / √6.
+
+    Second differences of neighbours cancel a smooth signal up to its curvature (white noise of σ gives
+    them σ √6); the median sees the noise between and beside the peaks, and is 0 for a clean render
+    with flat stretches.
+    """
+    differences = np.abs(np.diff(np.asarray(profile, dtype=float), 2))
+    return float(1.4826 * np.median(differences) / math.sqrt(6.0)) if differences.size else 0.0
+
+
+def pick_peaks(profile: np.ndarray, two_theta_deg: np.ndarray, *, min_height: float = 0.01,
+               min_prominence: float = 0.01, prominence_window_deg: float = 0.4, smooth_points: int = 1,
+               max_peaks: int = N_POSITION_LINES) -> tuple[np.ndarray, np.ndarray]:
+    """Peak positions (degrees 2θ, ascending) and heights (fraction of the profile maximum) of a 1D profile.
+
+    profile: intensities on the uniform grid `two_theta_deg` (degrees); normalized here to max 1.
+    min_height: a peak's height must reach this fraction of the maximum.
+    min_prominence: the peak must stand this much (fraction of the maximum) above the higher of the
+        lowest points within `prominence_window_deg` on its left and on its right; noise wiggles on a
+        peak's flank, and shoulders, have a low side within the window and are rejected.
+    smooth_points: moving-average width (grid points) applied before searching (1 = none); use 3-5 for
+        noisy measured patterns.
+    max_peaks: at most this many peaks, the lowest-angle ones.
+
+    A peak is a grid point higher than its left neighbour and not lower than its right one; its
+    position is refined off the grid by the vertex of the parabola through it and its two neighbours,
+    δ = (y₋ − y₊) / (2 (y₋ − 2 y₀ + y₊)) grid steps (|δ| ≤ 1/2), height y₀ − (y₋ − y₊) δ / 4.
+
+    Counting noise makes maxima of its own. When the profile is noisy (point-to-point noise σ, see
+    noise_level, above NOISY_SIGMA) it is first smoothed over NOISY_SMOOTH_POINTS points, a peak must
+    be the highest point within NOISY_MERGE_POINTS either side, and both thresholds rise to at least
+    NOISE_THRESHOLD_SIGMAS σ of the smoothed profile. A clean render (σ = 0) is searched as it is.
+    """
+    y = np.asarray(profile, dtype=float).ravel()
+    x = np.asarray(two_theta_deg, dtype=float).ravel()
+    if y.size != x.size:
+        raise ValueError(f"profile has {y.size} points but the 2θ grid has {x.size}")
+    empty = (np.zeros(0), np.zeros(0))
+    if y.size < 3:
+        return empty
+    top = y.max()
+    if not top > 0:
+        return empty
+    y = y / top
+    sigma = noise_level(y)
+    noisy = sigma > NOISY_SIGMA
+    if noisy:
+        smooth_points = max(smooth_points, NOISY_SMOOTH_POINTS)
+    if smooth_points > 1:
+        y = np.convolve(y, np.ones(smooth_points) / smooth_points, mode="same")
+    if noisy:
+        threshold = NOISE_THRESHOLD_SIGMAS * sigma / math.sqrt(smooth_points)
+        min_height, min_prominence = max(min_height, threshold), max(min_prominence, threshold)
+    step = (x[-1] - x[0]) / (x.size - 1)
+    centre = y[1:-1]
+    index = np.flatnonzero((centre > y[:-2]) & (centre >= y[2:]) & (centre >= min_height)) + 1
+    if noisy and index.size:
+        merge = np.arange(-NOISY_MERGE_POINTS, NOISY_MERGE_POINTS + 1)
+        index = index[y[index] >= y[np.clip(index[:, None] + merge, 0, y.size - 1)].max(axis=1)]
+    if index.size == 0:
+        return empty
+    window = max(1, int(round(prominence_window_deg / step)))
+    offsets = np.arange(1, window + 1)
+    left = y[np.clip(index[:, None] - offsets, 0, y.size - 1)].min(axis=1)
+    right = y[np.clip(index[:, None] + offsets, 0, y.size - 1)].min(axis=1)
+    index = index[y[index] - np.maximum(left, right) >= min_prominence]
+    index = index[:max_peaks]
+    y_minus, y_zero, y_plus = y[index - 1], y[index], y[index + 1]
+    curvature = y_minus - 2.0 * y_zero + y_plus
+    with np.errstate(divide="ignore", invalid="ignore"):
+        delta = np.where(curvature < 0, 0.5 * (y_minus - y_plus) / curvature, 0.0)
+    delta = np.clip(delta, -0.5, 0.5)
+    return x[index] + delta * step, y_zero - 0.25 * (y_minus - y_plus) * delta
+
+
+def q_squared(two_theta_deg: np.ndarray, wavelength_angstrom: float) -> np.ndarray:
+    """Q² = 1/d² = 4 sin²θ / λ² (Å⁻²) of peaks at two_theta_deg (degrees), λ in Å."""
+    theta = np.radians(np.asarray(two_theta_deg, dtype=float)) / 2.0
+    return (2.0 * np.sin(theta) / wavelength_angstrom) ** 2
+
+
+def q_squared_tolerance(two_theta_deg: np.ndarray, wavelength_angstrom: float,
+                        tolerance_two_theta_deg: float = TOLERANCE_TWO_THETA_DEG) -> np.ndarray:
+    """δQ² (Å⁻²) that a position error δ(2θ) (degrees) causes: δQ² = 2 sin(2θ) δ(2θ)[rad] / λ²."""
+    two_theta = np.radians(np.asarray(two_theta_deg, dtype=float))
+    return 2.0 * np.sin(two_theta) * math.radians(tolerance_two_theta_deg) / wavelength_angstrom**2
+
+
+# ---- lattice families ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Family:
+    """One lattice family written as Q² = A·m + Σ p_j g_rj over 'rows' r.
+
+    params (p,) = (A, p_1, ...): A multiplies the looked-up integer m (N, M or h²); each row r fixes
+    the integer coefficients g_r of the other parameters (l² for uniaxial families, (k², l²) for
+    orthorhombic) and names the table of integers m allowed in that row (centring conditions).
+    seeds: (s, p) integer coefficient vectors (m, g...) of low-index reflections used to build trial
+    cells; seed_tuples: (t, p) indices into seeds, one trial assignment for p lines.
+    """
+
+    name: str
+    row_coef: np.ndarray  # (r, p - 1)
+    row_table: np.ndarray  # (r,)
+    below: np.ndarray  # (tables · width,): at table·width + j, largest allowed m <= j − 1 (−BIG when none)
+    above: np.ndarray  # (tables · width,): smallest allowed m >= j (BIG when none)
+    count: np.ndarray  # (tables · width,): number of allowed m in [0, j − 1]
+    n_max: int
+    seeds: np.ndarray
+    seed_tuples: np.ndarray
+    line_tuples_from: int  # trial cells use tuples of lines among the first this many
+
+    @property
+    def width(self) -> int:
+        return self.n_max + 2
+
+    @property
+    def seed_inverse(self) -> np.ndarray:
+        """(t, p, p) inverses of the seed matrices (row i: coefficients of the i-th line's reflection)."""
+        cached = self.__dict__.get("_seed_inverse")
+        if cached is None:
+            cached = np.linalg.inv(self.seeds[self.seed_tuples])
+            object.__setattr__(self, "_seed_inverse", cached)
+        return cached
+
+    @property
+    def n_params(self) -> int:
+        return self.row_coef.shape[1] + 1
+
+
+def _tables(allowed_sets: list[set[int]], n_max: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    width = n_max + 2
+    below = np.full((len(allowed_sets), width), -_BIG)
+    above = np.full((len(allowed_sets), width), _BIG)
+    count = np.zeros((len(allowed_sets), width))
+    for t, allowed in enumerate(allowed_sets):
+        flags = np.zeros(n_max + 1, dtype=bool)
+        flags[[m for m in allowed if m <= n_max]] = True
+        values = np.flatnonzero(flags)
+        j = np.arange(width)
+        position = np.searchsorted(values, j - 1, side="right")  # allowed values <= j − 1
+        below[t] = np.where(position > 0, values[np.maximum(position - 1, 0)], -_BIG)
+        count[t] = position
+        position = np.searchsorted(values, j, side="left")  # first allowed value >= j
+        above[t] = np.where(position < values.size, values[np.minimum(position, values.size - 1)], _BIG)
+    return below.ravel(), above.ravel(), count.ravel()
+
+
+def _cubic_family(name: str, keep) -> _Family:
+    n_max = 400
+    top = int(math.isqrt(n_max)) + 1
+    allowed = {h * h + k * k + l * l for h in range(top) for k in range(top) for l in range(top)
+               if 0 < h * h + k * k + l * l <= n_max and keep(h, k, l)}
+    below, above, count = _tables([allowed], n_max)
+    seeds = np.array([[n] for n in sorted(allowed) if n <= 20], dtype=float)
+    return _Family(name, np.zeros((1, 0)), np.zeros(1, dtype=int), below, above, count, n_max, seeds,
+                   np.arange(len(seeds))[:, None], 3)
+
+
+def _uniaxial_family(name: str, metric, keep, seeds: list[tuple[int, int]], l_max: int = 12) -> _Family:
+    """Q² = A·M(h, k) + C·l², rows l = 0..l_max; keep(h, k, l) is the centring condition."""
+    n_max = 400
+    span = range(-21, 22)
+    allowed = []
+    for l in range(l_max + 1):
+        values = {metric(h, k) for h in span for k in span if keep(h, k, l)}
+        values = {m for m in values if m <= n_max and (m > 0 or l > 0)}
+        allowed.append(values)
+    below, above, count = _tables(allowed, n_max)
+    row_coef = (np.arange(l_max + 1, dtype=float) ** 2)[:, None]
+    seed_array = np.array([(m, l * l) for m, l in seeds], dtype=float)
+    tuples = np.array([(i, j) for i, j in itertools.permutations(range(len(seeds)), 2)
+                       if abs(np.linalg.det(seed_array[[i, j]])) > 0])
+    return _Family(name, row_coef, np.arange(l_max + 1), below, above, count, n_max, seed_array, tuples, 5)
+
+
+def _orthorhombic_family(k_max: int = 8, l_max: int = 8) -> _Family:
+    """Q² = A h² + B k² + C l² (primitive), rows (k, l); h² is looked up."""
+    n_max = 400
+    squares = {h * h for h in range(21)}
+    below, above, count = _tables([squares - {0}, squares], n_max)
+    rows = [(k, l) for k in range(k_max + 1) for l in range(l_max + 1)]
+    row_coef = np.array([(k * k, l * l) for k, l in rows], dtype=float)
+    row_table = np.array([0 if (k == 0 and l == 0) else 1 for k, l in rows])
+    seeds = np.array([(1, 0, 0), (0, 1, 0), (1, 1, 0), (0, 0, 1), (1, 0, 1), (0, 1, 1)], dtype=float)
+    # the lowest line of a triple is taken as (100), the next as (010) or (110), the third as (001),
+    # (101) or (011): axis labels are free, so this covers the cells whose first lines are axial
+    tuples = np.array([(0, j, k) for j in (1, 2) for k in (3, 4, 5)])
+    return _Family("orthorhombic", row_coef, row_table, below, above, count, n_max, seeds, tuples, 6)
+
+
+def _hex_metric(h, k):
+    return h * h + h * k + k * k
+
+
+_TETRAGONAL_SEEDS_P = [(1, 0), (0, 1), (1, 1), (2, 0), (2, 1), (0, 2), (1, 2)]
+_TETRAGONAL_SEEDS_I = [(1, 1), (2, 0), (0, 2), (4, 0), (2, 2), (5, 1), (1, 3), (4, 2)]
+_HEXAGONAL_SEEDS = [(1, 0), (0, 1), (1, 1), (3, 0), (1, 2), (0, 2), (3, 1), (4, 0)]
+# hR in hexagonal axes (−h + k + l = 3n): 101, 012, 003, 104, 110, 015, 006, 113
+_RHOMBOHEDRAL_SEEDS = [(1, 1), (1, 2), (0, 3), (1, 4), (3, 0), (1, 5), (0, 6), (3, 3)]
+
+FAMILIES: dict[str, _Family] = {
+    "cubic_P": _cubic_family("cubic_P", lambda h, k, l: True),
+    "cubic_I": _cubic_family("cubic_I", lambda h, k, l: (h + k + l) % 2 == 0),
+    "cubic_F": _cubic_family("cubic_F", lambda h, k, l: h % 2 == k % 2 == l % 2),
+    "tetragonal_P": _uniaxial_family("tetragonal_P", lambda h, k: h * h + k * k, lambda h, k, l: True,
+                                     _TETRAGONAL_SEEDS_P),
+    "tetragonal_I": _uniaxial_family("tetragonal_I", lambda h, k: h * h + k * k,
+                                     lambda h, k, l: (h + k + l) % 2 == 0, _TETRAGONAL_SEEDS_I),
+    "hexagonal": _uniaxial_family("hexagonal", _hex_metric, lambda h, k, l: True, _HEXAGONAL_SEEDS),
+    "rhombohedral": _uniaxial_family("rhombohedral", _hex_metric, lambda h, k, l: (-h + k + l) % 3 == 0,
+                                     _RHOMBOHEDRAL_SEEDS),
+    "orthorhombic": _orthorhombic_family(),
+}
+
+
+# ---- fitting ------------------------------------------------------------------------------------
+
+_LINE_TUPLES: dict[tuple[int, int], np.ndarray] = {}
+
+
+def _line_tuples(n_lines: int, p: int) -> np.ndarray:
+    key = (n_lines, p)
+    if key not in _LINE_TUPLES:
+        _LINE_TUPLES[key] = np.array(list(itertools.combinations(range(n_lines), p)), dtype=np.intp).reshape(-1, p)
+    return _LINE_TUPLES[key]
+
+
+def _trial_cells(family: _Family, q2: np.ndarray) -> np.ndarray:
+    """(c, p) trial parameters: p low-angle lines set equal to p seed reflections, solved exactly."""
+    p = family.n_params
+    line_tuples = _line_tuples(min(family.line_tuples_from, q2.size), p)
+    if line_tuples.size == 0:
+        return np.zeros((0, p))
+    rhs = q2[line_tuples]  # (u, p)
+    params = np.einsum("tij,uj->uti", family.seed_inverse, rhs).reshape(-1, p)
+    params = params[np.all(params > 0, axis=1)]
+    if params.shape[0] == 0:
+        return params
+    # near-duplicate trial cells (the same cell from different line tuples) are evaluated once:
+    # one integer key per cell from its parameters rounded to 0.2 % in ln
+    bins = np.round(np.log(params) * 500.0).astype(np.int64)
+    key = bins[:, 0]
+    for column in range(1, p):
+        key = key * 100003 + bins[:, column]
+    _, first = np.unique(key, return_index=True)
+    return params[np.sort(first)]
+
+
+def _evaluate(family: _Family, params: np.ndarray, q2: np.ndarray, q2_max: float, assign: bool = False):
+    """|ΔQ²| of lines q2 (n,) to the nearest calculated line of trial cells params (c, p), and N_calc.
+
+    Returns error (c, n) in Å⁻², N_calc (c,) (calculated lines with Q² <= q2_max) and, with assign,
+    the integer coefficient vectors (c, n, p) of each line's nearest calculated line.
+    """
+    a = params[:, :1]  # (c, 1)
+    offsets = params[:, 1:] @ family.row_coef.T  # (c, r)
+    rows = np.flatnonzero(offsets.min(axis=0) <= q2_max)  # rows that reach the range at all
+    if rows.size == 0:
+        rows = np.zeros(1, dtype=np.intp)
+    offsets = offsets[:, rows]
+    base = family.row_table[rows] * family.width
+    # the integer m each line would need in each row, and its allowed neighbours below and above
+    x = (q2[None, :, None] - offsets[:, None, :]) / a[:, :, None]  # (c, n, r)
+    j = (np.clip(x, -1.0, family.n_max + 0.5) + 1.0).astype(np.intp)  # floor(x) + 1 (non-negative)
+    j += base
+    low = family.below.take(j)
+    high = family.above.take(j)
+    below_gap = x - low
+    above_gap = high - x
+    gap = np.minimum(below_gap, above_gap)  # (c, n, r), in units of A
+    x_max = (q2_max - offsets) / a  # (c, r)
+    j_max = (np.clip(x_max, -1.0, family.n_max + 0.5) + 1.0).astype(np.intp) + base
+    n_calc = family.count.take(j_max).sum(axis=1)
+    if not assign:
+        return gap.min(axis=2) * a, n_calc
+    best = gap.argmin(axis=2)[..., None]  # (c, n, 1)
+    error = np.take_along_axis(gap, best, axis=2)[..., 0] * a
+    take_low = np.take_along_axis(below_gap <= above_gap, best, axis=2)[..., 0]
+    m = np.where(take_low, np.take_along_axis(low, best, axis=2)[..., 0],
+                 np.take_along_axis(high, best, axis=2)[..., 0])
+    coefficients = np.concatenate([m[..., None], family.row_coef[rows[best[..., 0]]]], axis=2)
+    return error, n_calc, coefficients
+
+
+def _figure_of_merit(error: np.ndarray, tol: np.ndarray, n_calc: np.ndarray, q2_last: float) -> tuple:
+    """(indexed (c, n) bool, ln M (c,)) with M = Q²_n / (2 ε̄ N_calc), each line's |ΔQ²| capped at ERROR_CAP·tol."""
+    indexed = error <= tol
+    charged = np.minimum(error, ERROR_CAP * tol)
+    epsilon = np.maximum(charged.mean(axis=1), 0.05 * float(np.mean(tol)))  # floor: exact synthetic lines
+    log_m = np.log(q2_last / (2.0 * epsilon * np.maximum(n_calc, 1.0)))
+    return indexed, np.clip(log_m, *_LOG_M_RANGE)
+
+
+def _refine(params: np.ndarray, coefficients: np.ndarray, weights: np.ndarray, q2: np.ndarray) -> np.ndarray:
+    """Weighted least squares of Q² = coefficients · params over weighted lines, ridged toward params."""
+    normal = np.einsum("cnp,cn,cnq->cpq", coefficients, weights, coefficients)
+    rhs = np.einsum("cnp,cn,n->cp", coefficients, weights, q2)
+    p = params.shape[1]
+    ridge = 1e-6 * np.trace(normal, axis1=1, axis2=2)[:, None, None] / p + 1e-12
+    normal = normal + ridge * np.eye(p)
+    rhs = rhs + ridge[:, :, 0] * params
+    refined = np.linalg.solve(normal, rhs[..., None])[..., 0]
+    return np.where(refined > 0, refined, params)
+
+
+@dataclass(frozen=True)
+class LatticeFit:
+    """Best cell of one family for a set of lines.
+
+    params: (A, ...) in Å⁻² (cubic A = 1/a²; uniaxial (A, C); orthorhombic (A, B, C)).
+    fraction_indexed: share of the lines used that lie within tolerance of a calculated line.
+    log_m: ln of the de Wolff-style figure of merit M (see module docstring).
+    n_calc: calculated lines up to the last line used; n_obs: lines used.
+    """
+
+    family: str
+    params: np.ndarray
+    fraction_indexed: float
+    log_m: float
+    n_calc: float
+    n_obs: int
+
+
+def fit_family(family: _Family | str, q2: np.ndarray, tol: np.ndarray) -> LatticeFit | None:
+    """Best cell of a lattice family for lines q2 (Å⁻², ascending) with tolerances tol (Å⁻²); None if none."""
+    family = FAMILIES[family] if isinstance(family, str) else family
+    q2 = np.asarray(q2, dtype=float)
+    tol = np.asarray(tol, dtype=float)
+    n = q2.size
+    if n < family.n_params + 1:
+        return None
+    params = _trial_cells(family, q2)
+    if params.shape[0] == 0:
+        return None
+    # screen: every trial cell on the first lines, with a loose tolerance (trial cells are inexact)
+    n_screen = min(n, N_SCREEN_LINES)
+    q2_screen, tol_screen = q2[:n_screen], tol[:n_screen]
+    screen_max = q2_screen[-1] + tol_screen[-1]
+    error, n_calc = _evaluate(family, params, q2_screen, screen_max)
+    _, log_m = _figure_of_merit(error, 2.0 * tol_screen, n_calc, q2_screen[-1])
+    keep = np.argsort(-log_m, kind="stable")[:N_REFINE]
+    params = params[keep]
+    # refine the best few on all lines: assign with a loose tolerance, least squares, assign again
+    q2_max = q2[-1] + tol[-1]
+    for loose in (3.0, 1.5):
+        error, _, coefficients = _evaluate(family, params, q2, q2_max, assign=True)
+        weights = (error <= loose * tol) / tol**2
+        params = _refine(params, coefficients, weights, q2)
+    error, n_calc = _evaluate(family, params, q2, q2_max)
+    indexed, log_m = _figure_of_merit(error, tol, n_calc, q2[-1])
+    best = int(np.argmax(log_m))
+    return LatticeFit(family.name, params[best], float(indexed[best].mean()), float(log_m[best]),
+                      float(n_calc[best]), n)
+
+
+# ---- features -----------------------------------------------------------------------------------
+
+_FIT_FEATURES = ("fraction_indexed", "log_m", "log_ncalc_over_nobs", "log_a_over_q2_first")
+# per reported family: the member families compared (best ln M wins) and its extra shape features
+_REPORTED = {
+    "cubic": (("cubic_P", "cubic_I", "cubic_F"), ("is_P", "is_I", "is_F")),
+    "tetragonal": (("tetragonal_P", "tetragonal_I"), ("log_c_over_a_ratio", "is_I")),
+    "hexagonal": (("hexagonal",), ("log_c_over_a_ratio",)),
+    "rhombohedral": (("rhombohedral",), ("log_c_over_a_ratio",)),
+    "orthorhombic": (("orthorhombic",), ("log_b_over_a_ratio", "log_c_over_a_ratio")),
+}
+
+
+def _feature_layout() -> tuple[list[str], dict[str, slice]]:
+    names = ["n_lines_fraction", "log_q2_first"]
+    names += [f"log_q2_ratio_{i}" for i in range(2, N_POSITION_LINES + 1)]
+    names += [f"sqrt_height_{i}" for i in range(1, N_POSITION_LINES + 1)]
+    groups = {"positions": slice(0, len(names))}
+    for reported, (_, extras) in _REPORTED.items():
+        start = len(names)
+        names += [f"{reported}_{name}" for name in _FIT_FEATURES + extras]
+        groups[reported] = slice(start, len(names))
+    return names, groups
+
+
+FEATURE_NAMES, FEATURE_GROUPS = _feature_layout()
+N_FEATURES = len(FEATURE_NAMES)
+FEATURE_DOC = """
+positions (scale-free positions of up to N_POSITION_LINES = 30 lowest-angle lines):
+  n_lines_fraction         lines found / 30
+  log_q2_first             ln(Q²_1 / Å⁻²) of the first line (the one absolute scale: cell size)
+  log_q2_ratio_i           ln(Q²_i / Q²_1), i = 2..30 (−1 where line i is missing); ratios are what
+                           indexing uses and do not change with the cell's size
+  sqrt_height_i            √(height_i / max), i = 1..30 (0 where missing)
+per family F in cubic, tetragonal, hexagonal, rhombohedral, orthorhombic (best cell of the family on the
+first N_FIT_LINES = 20 lines, all 0 with fewer than p + 1 lines):
+  F_fraction_indexed       share of those lines within the tolerance of a calculated line
+  F_log_m                  ln M, M = Q²_n / (2 ε̄ N_calc) (de Wolff M20-like; |ΔQ²| over all lines, capped)
+  F_log_ncalc_over_nobs    ln(N_calc / n_obs): large for a cell that is too big
+  F_log_a_over_q2_first    ln(A / Q²_1): −ln of the first line's index sum (N, M or h²) in that cell
+  cubic_is_P/I/F           which centring gave the best M (one-hot)
+  tetragonal/hexagonal/rhombohedral_log_c_over_a_ratio  ½ ln(A/C) (ln(c/a), hexagonal A = 4/(3a²)
+                           folded in, so ln(c/a) + ½ ln(4/3) there)
+  tetragonal_is_I          the body-centred cell won
+  orthorhombic_log_b_over_a_ratio, _log_c_over_a_ratio  ½ ln(A/B), ½ ln(A/C) with A >= B >= C sorted
+"""
+
+
+def line_features(q2: np.ndarray, heights: np.ndarray, tol: np.ndarray) -> np.ndarray:
+    """Feature vector (N_FEATURES,) of lines q2 (Å⁻², ascending), heights (fraction of max), tolerances tol (Å⁻²)."""
+    out = np.zeros(N_FEATURES)
+    q2 = np.asarray(q2, dtype=float)[:N_POSITION_LINES]
+    heights = np.asarray(heights, dtype=float)[:N_POSITION_LINES]
+    n = q2.size
+    positions = FEATURE_GROUPS["positions"]
+    block = out[positions]
+    block[2:2 + N_POSITION_LINES - 1] = -1.0
+    if n == 0:
+        out[positions] = block
+        return out
+    block[0] = n / N_POSITION_LINES
+    block[1] = math.log(q2[0])
+    block[2:2 + n - 1] = np.log(q2[1:] / q2[0])
+    block[1 + N_POSITION_LINES:1 + N_POSITION_LINES + n] = np.sqrt(np.clip(heights, 0.0, None))
+    out[positions] = block
+    q2_fit, tol_fit = q2[:N_FIT_LINES], np.asarray(tol, dtype=float)[:N_FIT_LINES]
+    for reported, (members, extras) in _REPORTED.items():
+        fits = [fit for fit in (fit_family(name, q2_fit, tol_fit) for name in members) if fit is not None]
+        if not fits:
+            continue
+        choice = int(np.argmax([fit.log_m for fit in fits]))
+        fit = fits[choice]
+        values = [fit.fraction_indexed, fit.log_m, math.log(max(fit.n_calc, 1.0) / fit.n_obs),
+                  math.log(fit.params[0] / q2_fit[0])]
+        if reported == "cubic":
+            values += [float(choice == k) for k in range(3)]
+        elif reported == "orthorhombic":
+            a, b, c = np.sort(fit.params)[::-1]
+            values += [0.5 * math.log(a / b), 0.5 * math.log(a / c)]
+        else:
+            values.append(0.5 * math.log(fit.params[0] / fit.params[1]))
+            if reported == "tetragonal":
+                values.append(float(members[choice] == "tetragonal_I"))
+        out[FEATURE_GROUPS[reported]] = values
+    return out
+
+
+def peak_list_features(two_theta_deg: np.ndarray, heights: np.ndarray, wavelength_angstrom: float,
+                       tolerance_two_theta_deg: float = TOLERANCE_TWO_THETA_DEG) -> np.ndarray:
+    """Features of picked peaks: positions (degrees 2θ, ascending) and heights (fraction of the maximum)."""
+    two_theta = np.asarray(two_theta_deg, dtype=float)
+    return line_features(q_squared(two_theta, wavelength_angstrom), heights,
+                         q_squared_tolerance(two_theta, wavelength_angstrom, tolerance_two_theta_deg))
+
+
+def indexing_features(profile: np.ndarray, grid_two_theta_deg: np.ndarray, wavelength_angstrom: float,
+                      tolerance_two_theta_deg: float = TOLERANCE_TWO_THETA_DEG, **pick_options) -> np.ndarray:
+    """Fixed-length (N_FEATURES,) indexing features of a normalized profile on a uniform 2θ grid (degrees).
+
+    Peaks are picked with `pick_peaks` (options passed through), converted to Q² with the wavelength
+    (Å), and described by `line_features`; FEATURE_NAMES / FEATURE_DOC list the features.
+    """
+    two_theta, heights = pick_peaks(profile, grid_two_theta_deg, **pick_options)
+    return peak_list_features(two_theta, heights, wavelength_angstrom, tolerance_two_theta_deg)

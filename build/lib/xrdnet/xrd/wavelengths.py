@@ -1,0 +1,99 @@
+"""X-ray wavelengths by anode line name or in ångström, and Bragg's law conversions."""
+
+from __future__ import annotations
+
+import numpy as np
+from pymatgen.analysis.diffraction.xrd import WAVELENGTHS
+
+# pymatgen's table (Å): CuKa is the Kα1/Kα2 weighted mean 1.54184 Å.
+WAVELENGTHS_ANGSTROM: dict[str, float] = dict(WAVELENGTHS)
+
+
+def resolve_wavelength(wavelength: str | float) -> float:
+    """Wavelength in Å from a line name ('CuKa', 'MoKa1', ...) or a number in Å (also as a string)."""
+    if isinstance(wavelength, str):
+        key = wavelength.strip()
+        for name, value in WAVELENGTHS_ANGSTROM.items():
+            if name.lower() == key.lower():
+                return value
+        try:
+            wavelength = float(key)
+        except ValueError:
+            raise ValueError(
+                f"unknown wavelength {key!r}: give a line name ({', '.join(WAVELENGTHS_ANGSTROM)}) or a value in Å"
+            ) from None
+    value = float(wavelength)
+    if not np.isfinite(value) or value <= 0:
+        raise ValueError(f"wavelength must be a positive number of ångström, got {wavelength!r}")
+    return value
+
+
+def wavelength_name(wavelength: str | float) -> str:
+    """Canonical label for a wavelength: the line name if it is one, else e.g. '1.2345A'."""
+    value = resolve_wavelength(wavelength)
+    for name, known in WAVELENGTHS_ANGSTROM.items():
+        if isinstance(wavelength, str) and name.lower() == wavelength.strip().lower():
+            return name
+        if known == value and not isinstance(wavelength, str):
+            return name
+    return f"{value:g}A"
+
+
+def two_theta_to_d(two_theta_deg: np.ndarray | float, wavelength_angstrom: float) -> np.ndarray:
+    """Interplanar spacing d (Å) from the diffraction angle 2θ (degrees): λ = 2 d sin θ."""
+    theta = np.radians(np.asarray(two_theta_deg, dtype=float) / 2.0)
+    return wavelength_angstrom / (2.0 * np.sin(theta))
+
+
+def d_to_two_theta(d_angstrom: np.ndarray | float, wavelength_angstrom: float) -> np.ndarray:
+    """Diffraction angle 2θ (degrees) of spacing d (Å); NaN where λ / 2d > 1 (no reflection)."""
+    ratio = wavelength_angstrom / (2.0 * np.asarray(d_angstrom, dtype=float))
+    with np.errstate(invalid="ignore"):
+        return np.where(ratio <= 1.0, 2.0 * np.degrees(np.arcsin(np.clip(ratio, -1, 1))), np.nan)
+
+
+def convert_two_theta(two_theta_deg: np.ndarray | float, from_wavelength: float, to_wavelength: float) -> np.ndarray:
+    """Move 2θ (degrees) measured at one wavelength (Å) to where the same d spacing diffracts at another."""
+    return d_to_two_theta(two_theta_to_d(two_theta_deg, from_wavelength), to_wavelength)
+
+
+# A tube source without a monochromator emits Kα2 beside Kα1 at about half its intensity.
+KALPHA2_RATIO = 0.5
+# (λ(Kα2) − λ(Kα1)) / λ(Kα weighted mean) of the common anodes: the doublet's split is constant in d.
+KALPHA_RELATIVE_SPLIT = {anode: (WAVELENGTHS_ANGSTROM[f"{anode}Ka2"] - WAVELENGTHS_ANGSTROM[f"{anode}Ka1"])
+                         / WAVELENGTHS_ANGSTROM[f"{anode}Ka"] for anode in ("Cu", "Mo")}
+
+
+def kalpha1_wavelength(wavelength_angstrom: float, relative_split: float, ratio: float = KALPHA2_RATIO) -> float:
+    """λ1 (Å) of a Kα doublet whose intensity-weighted mean is wavelength_angstrom and (λ2 − λ1)/λ is relative_split."""
+    return wavelength_angstrom * (1.0 - ratio * relative_split / (1.0 + ratio))
+
+
+def kalpha_relative_split(wavelength: str | float) -> float | None:
+    """(λ2 − λ1)/λ of a Kα doublet named by its mean line ('CuKa', 'MoKa', ...); None for anything else."""
+    if not isinstance(wavelength, str):
+        return None
+    key = wavelength.strip().lower()
+    for name, mean in WAVELENGTHS_ANGSTROM.items():
+        if name.lower() == key and name.endswith("Ka") and f"{name}1" in WAVELENGTHS_ANGSTROM:
+            return (WAVELENGTHS_ANGSTROM[f"{name}2"] - WAVELENGTHS_ANGSTROM[f"{name}1"]) / mean
+    return None
+
+
+def kalpha_doublet(two_theta_deg: np.ndarray, intensity: np.ndarray, wavelength_angstrom: float,
+                   relative_split: float, ratio: float = KALPHA2_RATIO) -> tuple[np.ndarray, np.ndarray]:
+    """Lines simulated at the Kα weighted-mean wavelength λ (Å), each split into its Kα1 and Kα2 lines.
+
+    With λ2 − λ1 = relative_split · λ and λ = (λ1 + ratio · λ2) / (1 + ratio), each d diffracts at
+    2θ1 (λ1) with intensity I / (1 + ratio) and at 2θ2 (λ2) with ratio · I / (1 + ratio): the total
+    is kept and the intensity-weighted wavelength stays λ. Kα2 lines past 2θ = 180° are dropped.
+    Returns (2θ degrees, intensity) of the Kα1 lines followed by the Kα2 lines.
+    """
+    d = two_theta_to_d(two_theta_deg, wavelength_angstrom)
+    intensity = np.asarray(intensity, dtype=float)
+    lambda1 = kalpha1_wavelength(wavelength_angstrom, relative_split, ratio)
+    lambda2 = lambda1 + relative_split * wavelength_angstrom
+    two_theta = np.concatenate([d_to_two_theta(d, lambda1), d_to_two_theta(d, lambda2)])
+    weights = np.concatenate([intensity / (1.0 + ratio), intensity * (ratio / (1.0 + ratio))])
+    keep = np.isfinite(two_theta)
+    return two_theta[keep], weights[keep]
