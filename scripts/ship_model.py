@@ -18,7 +18,7 @@ from xrdnet.predictor import load_classifier
 from xrdnet.pretrained import SHIPPED_CHECKPOINT
 from xrdnet.utils.atomic import atomic_path
 
-KEPT = ("hyper_parameters", "state_dict", "epoch", "global_step", "pytorch-lightning_version")
+KEPT = ("hyper_parameters", "state_dict", "epoch", "global_step", "pytorch-lightning_version", "xrdnet_checkpoint_format")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -197,3 +197,30 @@ def test_predict_reports_preprocessing_warns_on_partial_scans_and_fails_when_not
     wrong = subprocess.run([str(BIN / "xrdnet-predict"), str(tmp_path / "part.xy"), "--ckpt", str(trained["checkpoint"]),
                             "--background", "magic"], cwd=tmp_path, env=ENV, capture_output=True, text=True)
     assert wrong.returncode == 2 and "invalid choice: 'magic'" in wrong.stderr
+
+
+def test_foreign_or_damaged_checkpoints_give_one_line_and_exit_2(trained, tmp_path):
+    checkpoint = torch.load(trained["checkpoint"], map_location="cpu", weights_only=True)
+    assert checkpoint["xrdnet_checkpoint_format"] == 1
+    extra = {**checkpoint, "hyper_parameters": {**checkpoint["hyper_parameters"], "in_features": 2}}
+    foreign_net = {**checkpoint, "hyper_parameters": {**checkpoint["hyper_parameters"],
+                                                      "net": {"_target_": "builtins.print"}}}
+    newer = {**checkpoint, "xrdnet_checkpoint_format": 99}
+    state = dict(checkpoint["state_dict"])
+    key = next(k for k in state if k.endswith("weight"))
+    state[key] = torch.zeros(3, 3)
+    changed = {**checkpoint, "state_dict": state}
+    cases = {"extra.ckpt": extra, "foreign_net.ckpt": foreign_net, "newer.ckpt": newer, "changed.ckpt": changed}
+    for name, content in cases.items():
+        torch.save(content, tmp_path / name)
+    (tmp_path / "random.ckpt").write_bytes(np.random.default_rng(0).bytes(2000))
+    np.savetxt(tmp_path / "scan.xy", np.column_stack([np.arange(10, 80, 0.1), np.ones(700)]))
+    expected = {"extra.ckpt": "unknown hyperparameters in_features", "foreign_net.ckpt": "'builtins.print' is not one of",
+                "newer.ckpt": "format 99", "changed.ckpt": "can rebuild", "random.ckpt": "cannot read checkpoint"}
+    for name, words in expected.items():
+        for command in ([str(BIN / "xrdnet-predict"), str(tmp_path / "scan.xy"), "--ckpt", str(tmp_path / name)],
+                        [str(BIN / "xrdnet-eval"), f"ckpt_path={tmp_path / name}", f"paths.log_dir={tmp_path / 'out'}"]):
+            result = subprocess.run(command, cwd=tmp_path, env=ENV, capture_output=True, text=True, timeout=300)
+            assert result.returncode == 2, (name, command[0], result.stderr[-2000:])
+            lines = result.stderr.strip().splitlines()
+            assert len(lines) == 1 and words in lines[0] and str(tmp_path / name) in lines[0], lines

@@ -8,6 +8,7 @@ validation split. Loading uses torch's weights_only unpickler: no code from the 
 
 from __future__ import annotations
 
+import inspect
 import os
 from pathlib import Path
 
@@ -16,7 +17,7 @@ import torch
 from pymatgen.core import Structure
 
 from xrdnet.data.features import profile_features
-from xrdnet.lit.classifier import CrystalSystemClassifier
+from xrdnet.lit.classifier import CHECKPOINT_FORMAT, CHECKPOINT_FORMAT_KEY, CrystalSystemClassifier
 from xrdnet.utils.errors import first_line
 from xrdnet.xrd.peaks import XRDSimulator
 from xrdnet.xrd.profile import ProfileSettings, TwoThetaGrid, render_profile
@@ -24,6 +25,11 @@ from xrdnet.xrd.profile import ProfileSettings, TwoThetaGrid, render_profile
 
 class CheckpointError(ValueError):
     """A checkpoint file is missing, unreadable or not an xrdnet classifier."""
+
+
+# networks a crystal-system checkpoint may name: nothing else is instantiated from a file
+KNOWN_NETWORKS = ("xrdnet.models.cnn1d.CNN1D", "xrdnet.models.mlp.MLP")
+_NOT_OURS = "not an xrdnet crystal-system checkpoint"
 
 
 def load_classifier(path: str | os.PathLike, map_location: str | torch.device = "cpu") -> CrystalSystemClassifier:
@@ -36,11 +42,24 @@ def load_classifier(path: str | os.PathLike, map_location: str | torch.device = 
     except Exception as error:  # torch raises several types for truncated or foreign files
         raise CheckpointError(f"{path}: cannot read checkpoint: {first_line(error)}") from None
     hparams = checkpoint.get("hyper_parameters") if isinstance(checkpoint, dict) else None
-    if not hparams or "data_info" not in hparams or "net" not in hparams:
-        raise CheckpointError(f"{path}: not an xrdnet crystal-system checkpoint (no data_info/net hyperparameters)")
+    if not hparams or "data_info" not in hparams or "net" not in hparams or "state_dict" not in checkpoint:
+        raise CheckpointError(f"{path}: {_NOT_OURS} (no data_info/net hyperparameters)")
+    version = checkpoint.get(CHECKPOINT_FORMAT_KEY, 0)
+    if not isinstance(version, int) or version > CHECKPOINT_FORMAT:
+        raise CheckpointError(f"{path}: {_NOT_OURS} this xrdnet reads (format {version!r}; this version reads "
+                              f"up to {CHECKPOINT_FORMAT}: upgrade xrdnet)")
     init_args = {k: v for k, v in hparams.items() if k != "class_names"}
-    module = CrystalSystemClassifier(**init_args)
-    module.load_state_dict(checkpoint["state_dict"])
+    unknown = sorted(set(init_args) - set(inspect.signature(CrystalSystemClassifier).parameters))
+    if unknown:
+        raise CheckpointError(f"{path}: {_NOT_OURS} (unknown hyperparameters {', '.join(unknown)})")
+    network = hparams["net"].get("_target_") if isinstance(hparams["net"], dict) else None
+    if network not in KNOWN_NETWORKS:
+        raise CheckpointError(f"{path}: {_NOT_OURS} (network {network!r} is not one of {', '.join(KNOWN_NETWORKS)})")
+    try:
+        module = CrystalSystemClassifier(**init_args)
+        module.load_state_dict(checkpoint["state_dict"])
+    except (TypeError, ValueError, KeyError, RuntimeError) as error:  # a changed or damaged network
+        raise CheckpointError(f"{path}: {_NOT_OURS} this xrdnet can rebuild ({first_line(error)})") from None
     return module.eval()
 
 

@@ -14,6 +14,10 @@ from xrdnet.models.resample import SubsampleAverage
 from xrdnet.xrd.axis import ModelAxis
 from xrdnet.xrd.profile import TwoThetaGrid
 
+# Checkpoints say which layout of theirs this is; a reader refuses a newer one in one line.
+CHECKPOINT_FORMAT_KEY = "xrdnet_checkpoint_format"
+CHECKPOINT_FORMAT = 1  # 1: data_info may carry 'axis' and 'features'
+
 # Stage prefixes of the test dataloaders, in the order the datamodule returns them.
 TEST_PREFIXES = ("test", "real")
 
@@ -102,6 +106,9 @@ class CrystalSystemClassifier(NetworkModule):
             return self.net(inputs)
         features = (profiles[..., self.profile_length:] - self.feature_mean) / self.feature_scale
         return self.net(inputs, features)
+
+    def on_save_checkpoint(self, checkpoint: dict) -> None:
+        checkpoint[CHECKPOINT_FORMAT_KEY] = CHECKPOINT_FORMAT
 
     @torch.no_grad()
     def predict_proba(self, profiles: torch.Tensor) -> torch.Tensor:
