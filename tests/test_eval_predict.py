@@ -169,6 +169,9 @@ def test_eval_metrics_agree_with_the_confusion_matrix(trained, inputs, tmp_path)
         assert coverage[0]["fraction"] == 1.0 and coverage[0]["accuracy"] == pytest.approx(report["accuracy"])
     assert results["sets"]["cif:cifs"]["n"] == 4
     assert [s["name"] for s in results["sets"]["cif:cifs"]["skipped"]] == ["broken.cif"]
+    # the held-out split eval rebuilds is the one training tested: same checkpoint, same figures
+    assert results["sets"]["test"]["accuracy"] == pytest.approx(trained["metrics"]["test/acc"], abs=1e-6)
+    assert results["sets"]["test"]["macro_f1"] == pytest.approx(trained["metrics"]["test/f1_macro"], abs=1e-6)
     run_dir = metrics_files[0].parent
     assert (run_dir / "aflow_prototypes_confusion_matrix.png").exists()
     assert (run_dir / "aflow_prototypes_accuracy_coverage.png").exists()
