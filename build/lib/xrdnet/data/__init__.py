@@ -1,1 +1,0 @@
-"""Datasets of simulated patterns: build and cache, augmentation, Lightning data modules."""

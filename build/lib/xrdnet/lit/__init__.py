@@ -1,1 +1,0 @@
-"""LightningModules: loss, metrics and figures around the pure torch networks."""

@@ -1,1 +1,0 @@
-"""X-ray diffraction physics: wavelengths, peak lists and 1D profiles. Knows nothing of torch."""
