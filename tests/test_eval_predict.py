@@ -67,7 +67,7 @@ def test_checkpoint_round_trip_in_a_fresh_process_gives_the_same_probabilities(t
     rng = np.random.default_rng(0)
     module = CrystalSystemClassifier.load_from_checkpoint(trained["checkpoint"], map_location="cpu", weights_only=False).eval()
     profiles = rng.random((5, module.hparams.input_length)).astype(np.float32)
-    expected = module.predict_proba(torch.from_numpy(profiles)).numpy()
+    expected = CrystalSystemPredictor(module).predict_proba(profiles)  # adds the features the model reads
     np.save(tmp_path / "profiles.npy", profiles)
     script = ("import numpy as np, sys; from xrdnet.predictor import CrystalSystemPredictor; "
               "p = CrystalSystemPredictor.from_checkpoint(sys.argv[1]); "

@@ -84,7 +84,10 @@ def test_a_checkpoint_with_features_predicts_from_profiles_as_it_was_trained(tmp
     train(cfg)
     predictor = CrystalSystemPredictor.from_checkpoint(next((tmp_path / "run" / "checkpoints").glob("epoch_*.ckpt")))
     assert predictor.reads_features
-    stored = next((tmp_path / "data").glob("synthetic-*/indexing_features-*.npy"))
+    from xrdnet.data.features import feature_key
+
+    clean_key = feature_key(predictor.grid, predictor.settings)  # the clean copy (training also drew augmented ones)
+    stored = next((tmp_path / "data").glob(f"synthetic-*/indexing_features-{clean_key}.npy"))
     from xrdnet.data.dataset import PeakListSet
 
     peaks = PeakListSet.load(stored.parent)
