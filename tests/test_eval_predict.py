@@ -18,6 +18,7 @@ from pymatgen.io.cif import CifWriter
 from xrdnet.config import CONFIG_DIR
 from xrdnet.crystal import CRYSTAL_SYSTEMS
 from xrdnet.lit.classifier import CrystalSystemClassifier
+from xrdnet.predictor import CrystalSystemPredictor
 from xrdnet.structures.aflow import AflowPrototypes
 from xrdnet.train import train
 from xrdnet.xrd.peaks import XRDSimulator
