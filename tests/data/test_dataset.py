@@ -1,6 +1,7 @@
 """Dataset build, cache and manifest."""
 
 import json
+import multiprocessing as mp
 
 import numpy as np
 import pytest
@@ -131,3 +132,69 @@ def test_merge_with_a_missing_shard_names_it(tmp_path, toy_source):
     with pytest.raises(FileNotFoundError, match="001-of-002"):
         merge_shards(tmp_path, toy_source, simulator, 2)
 
+
+ARRAY_FIELDS = ("indices", "labels", "space_groups", "names", "peak_offsets", "peak_two_theta", "peak_intensity")
+
+
+def _assert_same_arrays(actual: PeakListSet, expected: PeakListSet) -> None:
+    for field in ARRAY_FIELDS:
+        np.testing.assert_array_equal(getattr(actual, field), getattr(expected, field), err_msg=field)
+
+
+def _build_in_child(root, source, result_path) -> None:
+    dataset = build_or_load(root, source, XRDSimulator(), num_workers=1, progress=False)
+    result_path.write_text(json.dumps({"created": dataset.manifest["created"],
+                                       "arrays_sha256": dataset.manifest["arrays_sha256"], "n": len(dataset)}))
+
+
+@pytest.mark.skipif("fork" not in mp.get_all_start_methods(), reason="needs the fork start method")
+def test_concurrent_builds_of_one_dataset_build_it_once(tmp_path, LatticeSource):
+    calls = tmp_path / "calls.txt"
+    # slow items keep the first build running while the second process arrives
+    source = LatticeSource(n=28, delay_s=0.03, calls_file=str(calls))
+    root = tmp_path / "data"
+    ctx = mp.get_context("fork")
+    children = [ctx.Process(target=_build_in_child, args=(root, source, tmp_path / f"result-{k}.json")) for k in range(2)]
+    for child in children:
+        child.start()
+    for child in children:
+        child.join(timeout=120)
+    assert [child.exitcode for child in children] == [0, 0]
+    folder = dataset_folder(root, source, XRDSimulator())
+    assert sorted(p.name for p in root.iterdir() if p.suffix != ".lock") == [folder.name]
+    assert len(calls.read_text().split()) == source.n, "the dataset was built more than once"
+    results = [json.loads((tmp_path / f"result-{k}.json").read_text()) for k in range(2)]
+    assert results[0] == results[1]
+    clean = build_or_load(tmp_path / "clean", LatticeSource(n=28), XRDSimulator(), num_workers=1, progress=False)
+    _assert_same_arrays(PeakListSet.load(folder), clean)
+
+
+def test_interrupted_build_resumes_to_the_same_arrays(tmp_path, LatticeSource):
+    simulator = XRDSimulator()
+    build = dict(num_workers=1, progress=False, chunk_size=8)
+    clean = build_or_load(tmp_path / "clean", LatticeSource(n=40, broken=(7,)), simulator, **build)
+    with pytest.raises(KeyboardInterrupt):
+        build_or_load(tmp_path / "resumed", LatticeSource(n=40, broken=(7,), raise_at=(21,)), simulator, **build)
+    folder = dataset_folder(tmp_path / "resumed", LatticeSource(n=40, broken=(7,)), simulator)
+    partial = folder.parent / f".{folder.name}.partial"
+    assert not folder.exists()
+    assert sorted(p.name for p in partial.glob("chunk-*.npz")) == ["chunk-00000.npz", "chunk-00001.npz"]
+
+    calls = tmp_path / "calls.txt"
+    resumed = build_or_load(tmp_path / "resumed", LatticeSource(n=40, broken=(7,), calls_file=str(calls)), simulator, **build)
+    assert [int(i) for i in calls.read_text().split()] == list(range(16, 40)), "finished chunks were simulated again"
+    _assert_same_arrays(resumed, clean)
+    for key in ("cache_key", "counts_per_class", "skipped", "n_items", "n_skipped", "n_relabelled", "indices"):
+        assert resumed.manifest[key] == clean.manifest[key], key
+    assert resumed.manifest["resumed_chunks"] == 2
+    assert not partial.exists()
+
+
+def test_partial_chunks_of_another_config_are_not_reused(tmp_path, LatticeSource):
+    simulator = XRDSimulator()
+    with pytest.raises(KeyboardInterrupt):
+        build_or_load(tmp_path, LatticeSource(n=24, raise_at=(20,)), simulator, num_workers=1, progress=False, chunk_size=8)
+    calls = tmp_path / "calls.txt"
+    # another chunk size splits the items differently: start afresh
+    build_or_load(tmp_path, LatticeSource(n=24, calls_file=str(calls)), simulator, num_workers=1, progress=False, chunk_size=6)
+    assert [int(i) for i in calls.read_text().split()] == list(range(24))
