@@ -1,13 +1,14 @@
 """Dataset build, cache and manifest."""
 
 import json
+import logging
 import multiprocessing as mp
 
 import numpy as np
 import pytest
 
 from xrdnet.crystal import CRYSTAL_SYSTEMS
-from xrdnet.data.dataset import MANIFEST_FILE, PeakListSet, build_or_load, dataset_folder
+from xrdnet.data.dataset import ARRAYS_FILE, MANIFEST_FILE, PeakListSet, build_or_load, dataset_folder, file_sha256
 from xrdnet.xrd.peaks import XRDSimulator
 
 
@@ -198,3 +199,56 @@ def test_partial_chunks_of_another_config_are_not_reused(tmp_path, LatticeSource
     # another chunk size splits the items differently: start afresh
     build_or_load(tmp_path, LatticeSource(n=24, calls_file=str(calls)), simulator, num_workers=1, progress=False, chunk_size=6)
     assert [int(i) for i in calls.read_text().split()] == list(range(24))
+
+
+def _truncate(path):
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+
+
+def _flip_last_byte(path):
+    data = bytearray(path.read_bytes())
+    data[-1] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+
+def _drop_checksum_and_truncate_arrays(folder):
+    # a folder written before manifests recorded the checksum
+    manifest = json.loads((folder / MANIFEST_FILE).read_text())
+    del manifest["arrays_sha256"]
+    (folder / MANIFEST_FILE).write_text(json.dumps(manifest))
+    _truncate(folder / ARRAYS_FILE)
+
+
+@pytest.mark.parametrize("damage, problem", [
+    (lambda folder: _truncate(folder / ARRAYS_FILE), "arrays.npz does not match the sha256 in manifest.json"),
+    (lambda folder: _flip_last_byte(folder / ARRAYS_FILE), "arrays.npz does not match the sha256 in manifest.json"),
+    (_drop_checksum_and_truncate_arrays, "arrays.npz is unreadable"),
+    (lambda folder: _truncate(folder / MANIFEST_FILE), "manifest.json is unreadable"),
+], ids=["truncated arrays", "modified arrays", "truncated arrays without checksum", "truncated manifest"])
+def test_damaged_cache_is_rebuilt_after_one_warning(tmp_path, toy_source, caplog, damage, problem):
+    simulator = XRDSimulator()
+    first = build_or_load(tmp_path, toy_source, simulator, num_workers=1, progress=False)
+    folder = dataset_folder(tmp_path, toy_source, simulator)
+    assert first.manifest["arrays_sha256"] == file_sha256(folder / ARRAYS_FILE)
+    damage(folder)
+    with caplog.at_level(logging.WARNING, logger="xrdnet.data.dataset"):
+        rebuilt = build_or_load(tmp_path, toy_source, simulator, num_workers=1, progress=False)
+    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(warnings) == 1 and "\n" not in warnings[0], warnings
+    assert str(folder) in warnings[0] and problem in warnings[0] and "rebuilding" in warnings[0]
+    _assert_same_arrays(rebuilt, first)
+    assert PeakListSet.load(folder).manifest["arrays_sha256"] == file_sha256(folder / ARRAYS_FILE)
+
+
+def test_folder_from_before_checksums_is_still_reused(tmp_path, toy_source, monkeypatch):
+    simulator = XRDSimulator()
+    build_or_load(tmp_path, toy_source, simulator, num_workers=1, progress=False)
+    manifest_path = dataset_folder(tmp_path, toy_source, simulator) / MANIFEST_FILE
+    manifest = json.loads(manifest_path.read_text())
+    del manifest["arrays_sha256"]
+    manifest_path.write_text(json.dumps(manifest))
+    import xrdnet.data.dataset as dataset_module
+
+    monkeypatch.setattr(dataset_module, "_build", lambda *args: pytest.fail("rebuilt an intact dataset"))
+    assert len(build_or_load(tmp_path, toy_source, simulator, num_workers=1, progress=False)) == toy_source.n
