@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from xrdnet.crystal import CRYSTAL_SYSTEMS
-from xrdnet.data.dataset import ARRAYS_FILE, MANIFEST_FILE, PeakListSet, build_or_load, dataset_folder, file_sha256
+from xrdnet.data.dataset import (ARRAYS_FILE, MANIFEST_FILE, DatasetError, PeakListSet, build_or_load, dataset_folder,
+                                 file_sha256)
 from xrdnet.xrd.peaks import XRDSimulator
 
 
@@ -239,6 +240,37 @@ def test_damaged_cache_is_rebuilt_after_one_warning(tmp_path, toy_source, caplog
     assert str(folder) in warnings[0] and problem in warnings[0] and "rebuilding" in warnings[0]
     _assert_same_arrays(rebuilt, first)
     assert PeakListSet.load(folder).manifest["arrays_sha256"] == file_sha256(folder / ARRAYS_FILE)
+
+
+@pytest.mark.parametrize("num_workers", [1, 2])
+def test_a_bug_in_a_source_stops_the_build(tmp_path, LatticeSource, num_workers):
+    source = LatticeSource(n=20, raise_at=(11,), error=TypeError)
+    with pytest.raises(TypeError, match=r"toy\[11\]: raised on purpose"):
+        build_or_load(tmp_path, source, XRDSimulator(), num_workers=num_workers, progress=False)
+    assert not dataset_folder(tmp_path, source, XRDSimulator()).exists()
+
+
+def test_too_many_skipped_items_stop_the_build_with_the_top_reasons(tmp_path, LatticeSource):
+    source = LatticeSource(n=50, broken=(1, 3, 5, 18, 30))  # 10 %
+    message = (r"toy_lattices: 5 of 50 items skipped \(10\.0%\), more than max_skip_fraction=0\.05; "
+               r"top reasons: 5× StructureError: toy\[#\]: deliberately broken item$")
+    with pytest.raises(DatasetError, match=message):
+        build_or_load(tmp_path, source, XRDSimulator(), num_workers=1, progress=False)
+    assert [p.name for p in tmp_path.iterdir() if p.suffix != ".lock"] == []
+    # a build that is bound to exceed the limit stops at the first chunk that shows it
+    calls = tmp_path / "calls.txt"
+    with pytest.raises(DatasetError, match=r"at least 3 of 50 items skipped"):
+        build_or_load(tmp_path, LatticeSource(n=50, broken=(1, 3, 5, 18, 30), calls_file=str(calls)), XRDSimulator(),
+                      num_workers=1, progress=False, chunk_size=10)
+    assert len(calls.read_text().split()) == 10
+    # the limit is a setting
+    allowed = build_or_load(tmp_path, source, XRDSimulator(), num_workers=1, progress=False, max_skip_fraction=0.1)
+    assert allowed.manifest["n_skipped"] == 5
+
+
+def test_a_few_skipped_items_pass(tmp_path, LatticeSource):
+    dataset = build_or_load(tmp_path, LatticeSource(n=50, broken=(17,)), XRDSimulator(), num_workers=1, progress=False)
+    assert dataset.manifest["n_skipped"] == 1 and len(dataset) == 49
 
 
 def test_folder_from_before_checksums_is_still_reused(tmp_path, toy_source, monkeypatch):
