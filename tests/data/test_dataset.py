@@ -1,5 +1,6 @@
 """Dataset build, cache and manifest."""
 
+import hashlib
 import json
 import logging
 import multiprocessing as mp
@@ -8,8 +9,8 @@ import numpy as np
 import pytest
 
 from xrdnet.crystal import CRYSTAL_SYSTEMS
-from xrdnet.data.dataset import (ARRAYS_FILE, MANIFEST_FILE, DatasetError, PeakListSet, build_or_load, dataset_folder,
-                                 file_sha256)
+from xrdnet.data.dataset import (ARRAYS_FILE, FORMAT_VERSION, MANIFEST_FILE, DatasetError, PeakListSet, build_or_load,
+                                 dataset_folder, file_sha256)
 from xrdnet.xrd.peaks import XRDSimulator
 
 
@@ -271,6 +272,40 @@ def test_too_many_skipped_items_stop_the_build_with_the_top_reasons(tmp_path, La
 def test_a_few_skipped_items_pass(tmp_path, LatticeSource):
     dataset = build_or_load(tmp_path, LatticeSource(n=50, broken=(17,)), XRDSimulator(), num_workers=1, progress=False)
     assert dataset.manifest["n_skipped"] == 1 and len(dataset) == 49
+
+
+# sha256 of the 'fast' engine's rounded peak lists of _fingerprint_structures(), per FORMAT_VERSION
+ENGINE_FINGERPRINTS = {
+    1: "af4cec7819774935a8bf538437a19e78c9be735a6106742981d94cabf98c6199",
+}
+
+
+def _fingerprint_structures(LatticeSource):
+    from pymatgen.core import Lattice, Structure
+
+    toys = LatticeSource()
+    return {
+        "Si": Structure.from_spacegroup("Fd-3m", Lattice.cubic(5.431), ["Si"], [[0, 0, 0]]),
+        "NaCl": Structure.from_spacegroup("Fm-3m", Lattice.cubic(5.64), ["Na", "Cl"], [[0, 0, 0], [0.5, 0.5, 0.5]]),
+        "toy hexagonal": toys.get(5).structure,
+        "toy monoclinic": toys.get(1).structure,
+    }
+
+
+def test_engine_output_is_pinned_to_the_format_version(LatticeSource):
+    simulator = XRDSimulator(engine="fast")
+    digest = hashlib.sha256()
+    for name, structure in _fingerprint_structures(LatticeSource).items():
+        peaks = simulator.simulate(structure)
+        digest.update(name.encode())
+        digest.update(np.round(peaks.two_theta, 3).astype(np.float64).tobytes())
+        digest.update(np.round(peaks.intensity, 2).astype(np.float64).tobytes())
+    fingerprint = digest.hexdigest()
+    assert ENGINE_FINGERPRINTS.get(FORMAT_VERSION) == fingerprint, (
+        f"the 'fast' engine's peak lists changed (fingerprint {fingerprint}); cached datasets would silently mix "
+        f"old and new data: bump FORMAT_VERSION in xrdnet/data/dataset.py and record the fingerprint for the new "
+        f"version in ENGINE_FINGERPRINTS here"
+    )
 
 
 def test_folder_from_before_checksums_is_still_reused(tmp_path, toy_source, monkeypatch):
