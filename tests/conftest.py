@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -30,7 +31,10 @@ _LATTICES = {
 class LatticeSource:
     """Deterministic toy crystals, balanced over the 7 systems (item i has system i % 7).
 
-    Items listed in `broken` raise StructureError, to exercise skip-and-report paths.
+    Items listed in `broken` raise StructureError, to exercise skip-and-report paths. The fields after
+    `systems` are test hooks outside describe(), so a misbehaving source builds the same dataset:
+    items in `raise_at` raise `error` (a bug or an interruption, not a bad item), every get() waits
+    `delay_s` and appends its index to `calls_file`.
     """
 
     n: int = 70
@@ -38,11 +42,22 @@ class LatticeSource:
     broken: tuple[int, ...] = ()
     kind: str = "toy_lattices"
     systems: tuple[str, ...] = field(default=tuple(_LATTICES))
+    raise_at: tuple[int, ...] = ()
+    error: type[BaseException] = KeyboardInterrupt
+    delay_s: float = 0.0
+    calls_file: str | None = None
 
     def __len__(self) -> int:
         return self.n
 
     def get(self, index: int) -> LabeledStructure:
+        if self.calls_file:
+            with open(self.calls_file, "a") as calls:
+                calls.write(f"{index}\n")
+        if self.delay_s:
+            time.sleep(self.delay_s)
+        if index in self.raise_at:
+            raise self.error(f"toy[{index}]: raised on purpose")
         if index in self.broken:
             raise StructureError(f"toy[{index}]: deliberately broken item")
         rng = np.random.default_rng([self.seed, index])

@@ -35,7 +35,8 @@ def build(cfg: DictConfig) -> list[str]:
         raise SystemExit(f"{cfg.data._target_}: this data config has no simulated dataset to build")
     if cfg.get("shard") is not None:
         folder = build_shard(datamodule.data_dir, datamodule.source, datamodule.simulator, int(cfg.shard),
-                             int(cfg.get("num_shards", 1)), num_workers=datamodule.build_workers)
+                             int(cfg.get("num_shards", 1)), num_workers=datamodule.build_workers,
+                             chunk_size=datamodule.build_chunk_size, max_skip_fraction=datamodule.max_skip_fraction)
         print(f"{folder}: shard {cfg.shard} of {cfg.get('num_shards', 1)} built")
         return [str(folder)]
     if cfg.get("merge_shards"):
@@ -46,7 +47,8 @@ def build(cfg: DictConfig) -> list[str]:
         if source is None:
             continue
         dataset = build_or_load(datamodule.data_dir, source, datamodule.simulator,
-                                num_workers=datamodule.build_workers, rebuild=bool(cfg.get("rebuild", False)))
+                                num_workers=datamodule.build_workers, rebuild=bool(cfg.get("rebuild", False)),
+                                chunk_size=datamodule.build_chunk_size, max_skip_fraction=datamodule.max_skip_fraction)
         folder = dataset_folder(datamodule.data_dir, source, datamodule.simulator)
         counts = dataset.manifest["counts_per_class"]
         print(f"{folder}: {len(dataset)} items, {dataset.manifest['n_skipped']} skipped; per class {counts}")

@@ -53,7 +53,9 @@ def labelled_profiles(cfg: DictConfig, predictor: CrystalSystemPredictor) -> dic
 
         sources[f"cif:{Path(cfg.cif_dir).name}"] = CifDirectory(str(cfg.cif_dir), symprec=cfg.symprec)
     for name, source in sources.items():
-        peaks = build_or_load(cfg.paths.data_dir, source, predictor.simulator, num_workers=cfg.build_workers)
+        # no skip limit: evaluation reports every file it could not use
+        peaks = build_or_load(cfg.paths.data_dir, source, predictor.simulator, num_workers=cfg.build_workers,
+                              max_skip_fraction=None)
         rendered = render_all(peaks, np.arange(len(peaks)), predictor.grid, predictor.settings)
         profiles, labels = rendered.tensors
         sets[name] = (profiles.numpy(), labels.numpy(), peaks.names, peaks.manifest.get("skipped", []))

@@ -36,6 +36,9 @@ def train(cfg: DictConfig) -> dict[str, float]:
     started = time.time()
 
     datamodule = instantiate(cfg.data)
+    # the model's inputs depend on the data, so it is loaded before the Trainer exists, in every
+    # process (DDP ranks, sweep jobs): a dataset's build lock lets one build it while the others wait
+    # and then load it; trainer.fit's own prepare_data/setup find it loaded
     datamodule.prepare_data()
     datamodule.setup("fit")
     model_inputs = datamodule.model_kwargs()

@@ -88,3 +88,21 @@ def test_on_the_fly_mode_is_reproducible_and_new_every_epoch(tmp_path, toy_sourc
     assert not any(torch.allclose(a[0], b[0]) for a, b in zip(epoch0, epoch1))
     # the fresh crystals start after the fixed dataset, so val/test crystals are never trained on
     assert dataset.first_index == len(source)
+
+
+def test_build_settings_reach_the_dataset_build_and_a_loaded_datamodule_does_not_load_again(tmp_path, LatticeSource,
+                                                                                            monkeypatch):
+    from xrdnet.data import datamodule as datamodule_module
+    from xrdnet.data.dataset import DatasetError
+
+    source = LatticeSource(n=28, broken=(3, 10))  # 7 % skipped
+    with pytest.raises(DatasetError, match="max_skip_fraction=0.05"):
+        make_datamodule(tmp_path, source).prepare_data()
+    datamodule = make_datamodule(tmp_path, source, max_skip_fraction=0.1, build_chunk_size=5)
+    datamodule.prepare_data()
+    datamodule.setup("fit")
+    assert datamodule.peaks.manifest["n_skipped"] == 2
+    # trainer.fit calls prepare_data and setup again after xrdnet-train has loaded the data
+    monkeypatch.setattr(datamodule_module, "build_or_load", lambda *args, **kwargs: pytest.fail("loaded again"))
+    datamodule.prepare_data()
+    datamodule.setup("fit")

@@ -74,7 +74,7 @@ def test_unknown_element_and_malformed_files_are_skipped_by_name_in_a_build(cif_
     source = CifDirectory(str(cif_folder))
     for engine in ("fast", "pymatgen"):
         dataset = build_or_load(tmp_path_factory.mktemp(engine), source, XRDSimulator(engine=engine), num_workers=1,
-                                progress=False)
+                                progress=False, max_skip_fraction=None)
         assert list(dataset.names) == ["a_rocksalt.cif", "b_rutile.cif", "c_wurtzite.cif"]
         skipped = {s["name"]: s["reason"] for s in dataset.manifest["skipped"]}
         assert set(skipped) == {"d_unknown_element.cif", "e_broken.cif"}

@@ -12,7 +12,8 @@ from torch.utils.data import DataLoader, Dataset, IterableDataset, TensorDataset
 
 from xrdnet.crystal import CRYSTAL_SYSTEMS, NUM_CLASSES
 from xrdnet.data.augment import PeakAugmenter
-from xrdnet.data.dataset import PeakListSet, build_or_load, dataset_folder
+from xrdnet.data.dataset import (DEFAULT_CHUNK_SIZE, DEFAULT_MAX_SKIP_FRACTION, ITEM_ERRORS, PeakListSet,
+                                  build_or_load, dataset_folder)
 from xrdnet.data.features import FEATURE_KINDS, cached_features
 from xrdnet.structures.base import StructureSource
 from xrdnet.xrd.axis import ModelAxis
@@ -102,7 +103,7 @@ class FreshCrystals(IterableDataset):
             try:
                 item = self.source.get(start + k)
                 peaks = self.simulator.simulate(item.structure)
-            except Exception:  # a crystal that fails is skipped; the next one is independent
+            except ITEM_ERRORS:  # a bad crystal is skipped (the next one is independent); a bug stops training
                 continue
             rng = np.random.default_rng([self.seed, self.epoch, k])
             profile = self.augmenter(peaks.two_theta, peaks.intensity, peaks.wavelength, rng)
@@ -154,6 +155,11 @@ class XRDDataModule(LightningDataModule):
         batch_size, num_workers: DataLoader settings.
         class_weighting: pass inverse-frequency class weights to the loss.
         build_workers: processes for the dataset build (default: all cores).
+        build_chunk_size: items per chunk a dataset build writes as it goes; an interrupted build
+            resumes from the finished chunks.
+        max_skip_fraction: a build that has to skip more than this fraction of its items (structures
+            that cannot be generated or read, no peaks in range) stops, naming the commonest reasons;
+            null: no limit.
         train_mode: 'cached' trains on the fixed dataset's training split, re-rendered with fresh
             augmentation every epoch; 'on_the_fly' generates `fresh_per_epoch` new crystals every
             epoch in the loader workers (val/test stay the fixed dataset's splits).
@@ -180,6 +186,8 @@ class XRDDataModule(LightningDataModule):
         build_workers: int | None = None,
         train_mode: str = "cached",
         fresh_per_epoch: int = 10000,
+        build_chunk_size: int = DEFAULT_CHUNK_SIZE,
+        max_skip_fraction: float | None = DEFAULT_MAX_SKIP_FRACTION,
     ):
         super().__init__()
         self.source, self.real_source, self.data_dir = source, real_source, data_dir
@@ -199,6 +207,7 @@ class XRDDataModule(LightningDataModule):
         self.split, self.split_seed = tuple(split), split_seed
         self.batch_size, self.num_workers = batch_size, num_workers
         self.class_weighting, self.build_workers = class_weighting, build_workers
+        self.build_chunk_size, self.max_skip_fraction = int(build_chunk_size), max_skip_fraction
         if train_mode not in ("cached", "on_the_fly"):
             raise ValueError(f"train_mode must be 'cached' or 'on_the_fly', got {train_mode!r}")
         self.train_mode, self.fresh_per_epoch = train_mode, fresh_per_epoch
@@ -208,9 +217,13 @@ class XRDDataModule(LightningDataModule):
 
     # ---- data -------------------------------------------------------------------------------
     def _load(self, source: StructureSource) -> PeakListSet:
-        return build_or_load(self.data_dir, source, self.simulator, num_workers=self.build_workers)
+        # every DDP rank may get here: the build lock lets one build while the others wait, then load
+        return build_or_load(self.data_dir, source, self.simulator, num_workers=self.build_workers,
+                             chunk_size=self.build_chunk_size, max_skip_fraction=self.max_skip_fraction)
 
     def prepare_data(self) -> None:
+        if self.peaks is not None:  # already set up (xrdnet-train loads the data before the Trainer exists)
+            return
         self._load(self.source)
         if self.real_source is not None:
             self._load(self.real_source)

@@ -11,6 +11,8 @@ import numpy as np
 from pymatgen.analysis.diffraction.xrd import XRDCalculator
 from pymatgen.core import Structure
 
+from xrdnet.utils.errors import first_line
+from xrdnet.xrd.kinematic import UnsupportedStructureError
 from xrdnet.xrd.peak_list import ABSENT_FLOOR_FRACTION, PeakList
 
 
@@ -32,7 +34,8 @@ def pymatgen_peaks(
     except ValueError as error:
         # pymatgen fails while unpacking an empty peak table when no reflection lies in range
         if "not enough values to unpack" not in str(error):
-            raise
+            # pymatgen's complaint about the structure (e.g. no scattering coefficients for a species)
+            raise UnsupportedStructureError(f"{structure.composition.reduced_formula}: {first_line(error)}") from None
         return PeakList.empty(wavelength_angstrom)
     intensity = np.asarray(pattern.y, dtype=float)
     real = intensity > absent_reflection_floor(structure)
