@@ -47,11 +47,11 @@ def seed_table(runs: list[Path]) -> list[str]:
         wall = summary.get("wall_seconds", 0) / 60
         rows.append(f"| {run.name}{'' if seed is None else f' (seed {seed})'} | "
                     + " | ".join(f"{metrics[k]:.3f}" for k in keys) + f" | {wall:.0f} |")
-    spread = "| mean ± half-range | " + " | ".join(
-        f"{np.mean(v):.3f} ± {(max(v) - min(v)) / 2:.3f}" for v in values.values()) + " | |"
+    spread = ["| mean ± half-range | " + " | ".join(
+        f"{np.mean(v):.3f} ± {(max(v) - min(v)) / 2:.3f}" for v in values.values()) + " | |"] if len(runs) > 1 else []
     header = ["| run | synthetic test acc | synthetic test macro-F1 | AFLOW acc | AFLOW macro-F1 | training wall (min) |",
               "|---|---:|---:|---:|---:|---:|"]
-    return header + rows + [spread]
+    return header + rows + spread
 
 
 def confusions(report: dict, pairs=(("trigonal", "hexagonal"), ("hexagonal", "trigonal"), ("monoclinic", "orthorhombic"),
@@ -90,8 +90,9 @@ def card(args: argparse.Namespace) -> str:
         "- no real structure and no measured pattern was trained or tuned on", "",
         "## Reproduce", "```bash", f"git checkout {args.commit}", "bash scripts/setup.sh", f".venv/bin/{args.command}", "```",
         f"The shipped file is the best checkpoint (by validation accuracy) of the first run below ({Path(args.runs[0]).name}).", "",
-        "## Accuracy", "Two seeds of the command above (each row its own training run, test on the best-validation checkpoint):", "",
-        *seed_table([Path(r) for r in args.runs]), "",
+        "## Accuracy",
+        f"{len(args.runs)} run(s) of the command above, each with its own seed (tested on its best-validation checkpoint):", "",
+        *seed_table([Path(r) for r in args.runs]), "", *(f"{note}\n" for note in args.note),
     ]
     for name, report in sets.items():
         title = SET_TITLES.get(name, name)
@@ -109,6 +110,7 @@ def card(args: argparse.Namespace) -> str:
               "- The indexing features come from picked peak positions: overlapping peaks, a strong impurity phase, or a",
               "  Kα2 line that was not stripped (`xrdnet-predict --kalpha2`) move or add lines.",
               ]
+    lines += [f"- {failure}" for failure in args.failure]
     if real:
         wrong = sorted(real["misclassified"], key=lambda r: -r["probabilities"][r["predicted"]])[:8]
         lines += ["- The most confident mistakes on the AFLOW prototypes:"]
@@ -131,6 +133,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--command", required=True, help="the training command, e.g. 'xrdnet-train experiment=xrd_best'")
     parser.add_argument("--commit", required=True, help="commit the runs were made from")
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--note", action="append", default=[], help="a paragraph added under Accuracy (repeatable)")
+    parser.add_argument("--failure", action="append", default=[], help="a known failure mode of this checkpoint (repeatable)")
     args = parser.parse_args(argv)
     write_text_atomic(args.out, card(args))
     print(f"model card: {args.out}")
