@@ -85,7 +85,7 @@ def main() -> None:
     for name, profiles, strip in (("with Kα2, stripped (predict's default for CuKa)", doublets, split),
                                   ("with Kα2, kept", doublets, None),
                                   (f"sharp peaks ({SHARP_FWHM_DEG}° FWHM)", sharp, None),
-                                  (f"sharp peaks with Kα2, stripped", None, split)):
+                                  ("sharp peaks with Kα2, stripped", None, split)):
         if profiles is None:
             profiles = [render_profile(*kalpha_doublet(*peaks.peaks(index), peaks.wavelength_angstrom, split), scan,
                                        sharp_settings, peaks.wavelength_angstrom) for index in range(len(peaks))]

@@ -85,24 +85,19 @@ def test_cubic_crystals_index_as_cubic_f_with_the_right_cell(patterns, name, a):
     assert fits["cubic_P"].log_m < cubic.log_m
 
 
-def test_rutile_is_tetragonal_not_cubic(patterns):
-    fits = _fits(*patterns["rutile"])
-    tetragonal = fits["tetragonal_P"]
-    assert tetragonal.fraction_indexed == 1.0
-    assert tetragonal.params == pytest.approx([1 / 4.594**2, 1 / 2.959**2], rel=3e-3)
-    for cubic in ("cubic_P", "cubic_I", "cubic_F"):
-        assert fits[cubic].fraction_indexed < 0.5
-        assert fits[cubic].log_m < tetragonal.log_m - 2.0
-
-
-def test_zinc_oxide_is_hexagonal_not_cubic_or_tetragonal(patterns):
-    fits = _fits(*patterns["ZnO"])
-    hexagonal = fits["hexagonal"]
-    assert hexagonal.fraction_indexed == 1.0
-    assert hexagonal.params == pytest.approx([4 / (3 * 3.25**2), 1 / 5.207**2], rel=3e-3)
-    for other in ("cubic_P", "cubic_I", "cubic_F", "tetragonal_P", "tetragonal_I"):
+@pytest.mark.parametrize("name, family, params, others", [
+    ("rutile", "tetragonal_P", [1 / 4.594**2, 1 / 2.959**2], ("cubic_P", "cubic_I", "cubic_F")),
+    ("ZnO", "hexagonal", [4 / (3 * 3.25**2), 1 / 5.207**2],
+     ("cubic_P", "cubic_I", "cubic_F", "tetragonal_P", "tetragonal_I")),
+])
+def test_uniaxial_structures_fit_their_own_family_and_not_the_higher_ones(patterns, name, family, params, others):
+    fits = _fits(*patterns[name])
+    best = fits[family]
+    assert best.fraction_indexed == 1.0
+    assert best.params == pytest.approx(params, rel=3e-3)
+    for other in others:
         assert fits[other].fraction_indexed < 0.5
-        assert fits[other].log_m < hexagonal.log_m - 2.0
+        assert fits[other].log_m < best.log_m - 2.0
 
 
 def test_corundum_is_rhombohedral(patterns):
