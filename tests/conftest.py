@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -87,3 +89,41 @@ def toy_source() -> LatticeSource:
 def lattice_source_class() -> type[LatticeSource]:
     """The toy source class itself, for tests that need variants (other seeds, broken items)."""
     return LatticeSource
+
+
+@pytest.fixture
+def mp_documents() -> list[dict]:
+    """Materials Project summary documents as the API returns them (JSON), in the server's order, with MP's symmetry
+    fields: a stored response for tests that must not reach the network."""
+    silicon = Structure.from_spacegroup("Fd-3m", Lattice.cubic(5.43), ["Si"], [[0, 0, 0]])
+    rutile = Structure.from_spacegroup("P4_2/mnm", Lattice.tetragonal(4.59, 2.96), ["Ti", "O"], [[0, 0, 0], [0.305, 0.305, 0]])
+    magnesium = Structure.from_spacegroup("P6_3/mmc", Lattice.hexagonal(3.21, 5.21), ["Mg"], [[1 / 3, 2 / 3, 0.25]])
+    documents = [
+        # MP's field says trigonal here, to show that labels come from SpacegroupAnalyzer and disagreements are flagged
+        ("mp-1000", "Mg", magnesium, 194, "Trigonal", 0.0),
+        ("mp-149", "Si", silicon, 227, "Cubic", 0.0),
+        ("mp-2657", "TiO2", rutile, 136, "Tetragonal", 0.01),
+    ]
+    return json.loads(json.dumps([
+        {"material_id": mid, "formula_pretty": formula, "structure": structure.as_dict(),
+         "symmetry": {"number": number, "crystal_system": system, "symprec": 0.1}, "energy_above_hull": e_hull}
+        for mid, formula, structure, number, system, e_hull in documents
+    ]))
+
+
+@pytest.fixture
+def store_mp_download(mp_documents):
+    """store(data_dir, endpoint, **source config) writes mp_documents as the download that config would make, so
+    the source builds offline (config keys other than the query's are ignored)."""
+    from xrdnet.structures.materials_project import cache_path, write_cache
+    from xrdnet.structures.mp_client import MaterialsProjectQuery, download
+
+    def serve(**kwargs):  # a client whose every search answers with the stored response
+        return SimpleNamespace(materials=SimpleNamespace(summary=SimpleNamespace(search=lambda **query: mp_documents)))
+
+    def store(data_dir, endpoint: str, **config) -> None:
+        query = MaterialsProjectQuery.create(**{k: v for k, v in config.items() if k in MaterialsProjectQuery.__dataclass_fields__})
+        records = download(query, "stored-in-test", endpoint, client_factory=serve)
+        write_cache(cache_path(data_dir, query, endpoint), query, endpoint, records, "stored-in-test")
+
+    return store

@@ -14,6 +14,7 @@ import pytest
 from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
 from hydra.utils import instantiate
+from omegaconf import OmegaConf
 
 from xrdnet.config import CONFIG_DIR, instantiate_group
 
@@ -52,13 +53,16 @@ def test_every_experiment_config_builds(experiment, tmp_path):
 
 
 @pytest.mark.parametrize("group", ["model", "trainer", "logger", "callbacks", "data/source", "hparams_search"])
-def test_every_option_of_each_group_builds(group, tmp_path):
+def test_every_option_of_each_group_builds(group, tmp_path, store_mp_download):
     cif_dir = tmp_path / "cifs"
     cif_dir.mkdir()
     (cif_dir / "NaCl.cif").write_text("data_NaCl\n")  # the source lists files when built, parses them when read
     for option in sorted(p.stem for p in (CONFIG_DIR / group).glob("*.yaml")):
         extra = [f"data.source.path={cif_dir}"] if option == "cif_dir" else []
         cfg = compose_train([f"{group}={option}", *extra, *in_tmp(tmp_path)])
+        if option == "materials_project":  # offline: its download stored beforehand
+            source = OmegaConf.to_container(cfg.data.source, resolve=True)
+            store_mp_download(source["data_dir"], **{k: v for k, v in source.items() if k != "data_dir"})
         build_run(cfg)
         if group == "hparams_search":  # and every job of the sweep
             params = cfg.hydra.sweeper.params

@@ -23,6 +23,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from xrdnet.config import CONFIG_DIR
 from xrdnet.data.dataset import build_or_load, build_shard, dataset_folder, merge_shards
+from xrdnet.utils.errors import exit_on_setup_error
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +59,8 @@ def build(cfg: DictConfig) -> list[str]:
 
 @hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name="train")
 def main(cfg: DictConfig) -> None:
-    build(cfg)
+    with exit_on_setup_error("xrdnet-data"):
+        build(cfg)
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
     xrdnet-eval ckpt_path=outputs/train/runs/<time>/checkpoints/epoch_012.ckpt
     xrdnet-eval ckpt_path=<ckpt> cif_dir=/my/cifs synthetic_test=false
+    xrdnet-eval materials_project='{chemsys: Si-O, num_structures: 100}'   # needs xrdnet[mp]; a key the first time
 
 Writes metrics.json (atomically), confusion matrices and an accuracy-coverage figure (PNG and
 TensorBoard) to its run folder, and prints the tables.
@@ -23,14 +24,38 @@ from xrdnet.data.dataset import build_or_load
 from xrdnet.data.datamodule import render_all
 from xrdnet.metrics import accuracy_coverage, classification_report, misclassified
 from xrdnet.predictor import CheckpointError, CrystalSystemPredictor
+from xrdnet.structures.base import StructureSource
 from xrdnet.utils.atomic import write_json_atomic
+from xrdnet.utils.errors import exit_on_setup_error
 
 log = logging.getLogger(__name__)
 MISCLASSIFIED_SHOWN = 15  # more than this on the terminal: the most confident mistakes, the rest in metrics.json
 
 
-def labelled_profiles(cfg: DictConfig, predictor: CrystalSystemPredictor) -> dict[str, tuple]:
-    """name of set -> (profiles, labels, item names, skipped items) rendered the way the model was trained."""
+def real_sources(cfg: DictConfig) -> dict[str, StructureSource]:
+    """name of set -> the real-structure sources asked for; made before the checkpoint loads, so that a
+    missing key or network for the Materials Project stops the run first."""
+    sources: dict[str, StructureSource] = {}
+    if cfg.aflow_prototypes:
+        from xrdnet.structures.aflow import AflowPrototypes
+
+        sources["aflow_prototypes"] = AflowPrototypes(symprec=cfg.symprec)
+    if cfg.cif_dir:
+        from xrdnet.structures.cif import CifDirectory
+
+        sources[f"cif:{Path(cfg.cif_dir).name}"] = CifDirectory(str(cfg.cif_dir), symprec=cfg.symprec)
+    if cfg.get("materials_project"):
+        from xrdnet.structures.materials_project import MaterialsProjectStructures
+
+        criteria = {"symprec": cfg.symprec, **OmegaConf.to_container(cfg.materials_project)}
+        sources["materials_project"] = MaterialsProjectStructures(cfg.paths.data_dir, **criteria)
+    return sources
+
+
+def labelled_profiles(cfg: DictConfig, predictor: CrystalSystemPredictor,
+                      sources: dict[str, StructureSource]) -> dict[str, tuple]:
+    """name of set -> (profiles, labels, item names, skipped items) rendered the way the model was trained:
+    the held-out synthetic split (cfg.synthetic_test), then each of `sources`."""
     sets: dict[str, tuple] = {}
     if cfg.synthetic_test:
         data_config = predictor.module.hparams.data_info.get("datamodule")
@@ -43,15 +68,6 @@ def labelled_profiles(cfg: DictConfig, predictor: CrystalSystemPredictor) -> dic
             profiles, labels = datamodule.test_set.tensors
             profiles = profiles[:, :predictor.grid.n_points]  # the profiles alone: the predictor adds what else the model reads
             sets["test"] = (profiles.numpy(), labels.numpy(), datamodule.peaks.names[indices], [])
-    sources = {}
-    if cfg.aflow_prototypes:
-        from xrdnet.structures.aflow import AflowPrototypes
-
-        sources["aflow_prototypes"] = AflowPrototypes(symprec=cfg.symprec)
-    if cfg.cif_dir:
-        from xrdnet.structures.cif import CifDirectory
-
-        sources[f"cif:{Path(cfg.cif_dir).name}"] = CifDirectory(str(cfg.cif_dir), symprec=cfg.symprec)
     for name, source in sources.items():
         # no skip limit: evaluation reports every file it could not use
         peaks = build_or_load(cfg.paths.data_dir, source, predictor.simulator, num_workers=cfg.build_workers,
@@ -67,6 +83,7 @@ def evaluate(cfg: DictConfig) -> dict:
     from xrdnet.plotting import accuracy_coverage_figure, confusion_matrix_figure, save_figure
 
     output_dir = Path(cfg.paths.output_dir)
+    sources = real_sources(cfg)
     if cfg.ckpt_path is None:
         from xrdnet.pretrained import MODEL_CARD, shipped_checkpoint
 
@@ -76,7 +93,7 @@ def evaluate(cfg: DictConfig) -> dict:
     results = {"checkpoint": str(cfg.ckpt_path), "temperature": float(predictor.module.temperature),
                "uncertainty_threshold": cfg.uncertainty_threshold, "sets": {}}
     writer = _tensorboard_writer(output_dir)
-    for name, (profiles, labels, names, skipped) in labelled_profiles(cfg, predictor).items():
+    for name, (profiles, labels, names, skipped) in labelled_profiles(cfg, predictor, sources).items():
         probabilities = predictor.predict_proba(profiles)
         report = classification_report(probabilities, labels, predictor.class_names)
         confident = probabilities.max(axis=1) >= cfg.uncertainty_threshold
@@ -138,7 +155,8 @@ def _print_report(name: str, report: dict) -> None:
 def main(cfg: DictConfig) -> None:
     OmegaConf.resolve(cfg)
     try:
-        evaluate(cfg)
+        with exit_on_setup_error("xrdnet-eval"):
+            evaluate(cfg)
     except (CheckpointError, FileNotFoundError) as error:
         print(f"xrdnet-eval: {error}", file=sys.stderr)
         sys.exit(2)

@@ -21,6 +21,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from xrdnet.config import CONFIG_DIR, instantiate_group
 from xrdnet.utils.atomic import write_json_atomic
+from xrdnet.utils.errors import exit_on_setup_error
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +99,8 @@ def _print_summary(summary: dict, cfg: DictConfig) -> None:
 
 @hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name="train")
 def main(cfg: DictConfig) -> float | None:
-    metrics = train(cfg)
+    with exit_on_setup_error("xrdnet-train"):
+        metrics = train(cfg)
     target = cfg.get("optimized_metric")
     if HydraConfig.get().mode.name == "MULTIRUN":
         log.info("job metrics: %s", {k: round(v, 5) for k, v in metrics.items() if "/" in k})
