@@ -2,10 +2,11 @@
 
     xrdnet-predict my.cif scans/*.xy --ckpt best.ckpt --wavelength CuKa --top-k 3 --out results.json
 
-CIFs are simulated with the checkpoint's own settings. Measured patterns (two-column text: .xy,
-.xye, .dat, .csv, .txt) recorded at --wavelength are moved to the model's wavelength by Bragg's law,
-background-subtracted, resampled onto its 2θ grid and normalized. Files that cannot be read are
-reported as skipped with the reason; every other file still gets an answer.
+CIFs are simulated with the checkpoint's own settings. Measured scans (PANalytical .xrdml, Bruker
+.brml, Rigaku .ras, GSAS .gsa/.fxye, text columns .xy/.xye/.dat/.csv/.txt) are read at the
+wavelength their file records (--wavelength overrides; CuKa when neither says), moved to the model's
+wavelength by Bragg's law, background-subtracted, resampled onto its 2θ grid and normalized. Files
+that cannot be read are reported as skipped with the reason; every other file still gets an answer.
 """
 
 from __future__ import annotations
@@ -21,20 +22,23 @@ import numpy as np
 
 from xrdnet.utils.errors import first_line
 
-CIF_SUFFIXES = {".cif"}
-PATTERN_SUFFIXES = {".xy", ".xye", ".dat", ".csv", ".txt"}
 BACKGROUNDS = ("rolling_ball", "iterative_polynomial", "none")
-PREPROCESSING_FIELDS = ("background", "kalpha2", "coverage")  # what was done to a measured pattern, per file
+# what was done to a measured pattern, per file
+PREPROCESSING_FIELDS = ("format", "wavelength_angstrom", "wavelength", "wavelength_from", "background", "kalpha2",
+                        "coverage")
 LOW_COVERAGE = 0.6  # below this fraction of the model's grid a scan gets a warning in its result
 
 
 def expand_inputs(inputs: list[str]) -> list[Path]:
     """Files named directly, every supported file in a named folder, and glob patterns; sorted, unique."""
+    from xrdnet.predictor import CIF_SUFFIXES
+    from xrdnet.xrd.formats import SCAN_SUFFIXES
+
     files: list[Path] = []
     for item in inputs:
         path = Path(item)
         if path.is_dir():
-            files += sorted(p for p in path.iterdir() if p.suffix.lower() in CIF_SUFFIXES | PATTERN_SUFFIXES)
+            files += sorted(p for p in path.iterdir() if p.suffix.lower() in {*CIF_SUFFIXES, *SCAN_SUFFIXES})
         elif any(ch in item for ch in "*?[") and not path.exists():
             files += sorted(Path(p) for p in glob.glob(item))
         else:
@@ -42,36 +46,17 @@ def expand_inputs(inputs: list[str]) -> list[Path]:
     return list(dict.fromkeys(files))
 
 
-def profile_of_file(path: Path, predictor, wavelength_angstrom: float, background: str,
-                    kalpha2_split: float | None = None) -> tuple[np.ndarray, dict]:
-    """The model-ready profile of one input file and what was done to it; raises ValueError with a one-line reason."""
-    from xrdnet.structures.cif import read_cif
-    from xrdnet.xrd.measured import grid_coverage, preprocess_measured, read_pattern
-
-    if not path.is_file():
-        raise ValueError(f"{path}: no such file")
-    suffix = path.suffix.lower()
-    if suffix in CIF_SUFFIXES:
-        return predictor.profile_of_structure(read_cif(path)), {"source": "simulated from the CIF"}
-    if suffix in PATTERN_SUFFIXES:
-        two_theta, intensity = read_pattern(path)
-        profile = preprocess_measured(two_theta, intensity, wavelength_angstrom, predictor.grid,
-                                      target_wavelength_angstrom=predictor.wavelength_angstrom, background=background,
-                                      kalpha2_split=kalpha2_split)
-        coverage = grid_coverage(two_theta, wavelength_angstrom, predictor.grid, predictor.wavelength_angstrom)
-        return profile, {"background": background, "kalpha2": "stripped" if kalpha2_split else "kept",
-                         "coverage": round(coverage, 3)}
-    raise ValueError(f"{path}: unsupported file type {suffix or '(none)'}; expected .cif or {', '.join(sorted(PATTERN_SUFFIXES))}")
-
-
-def predict_files(files: list[Path], predictor, wavelength_angstrom: float, top_k: int = 3,
+def predict_files(files: list[Path], predictor, wavelength: str | float | None = None, top_k: int = 3,
                   threshold: float = 0.5, background: str = "rolling_ball", plot_dir: Path | None = None,
-                  kalpha2_split: float | None = None) -> list[dict]:
-    """One result per file: {"file", "status": "ok"|"skipped", "reason", "top": [...], "uncertain", "preprocessing"}."""
+                  kalpha2: str = "auto") -> list[dict]:
+    """One result per file: {"file", "status": "ok"|"skipped", "reason", "top": [...], "uncertain", "preprocessing"}.
+
+    wavelength: of every measured scan (None: the one its file records, else the predictor's default).
+    """
     results, profiles, ok_rows = [], [], []
     for path in files:
         try:
-            profile, preprocessing = profile_of_file(path, predictor, wavelength_angstrom, background, kalpha2_split)
+            profile, preprocessing = predictor.profile_of_file(path, wavelength, background, kalpha2)
         except Exception as error:  # one bad file is reported, never stops the batch
             results.append({"file": str(path), "status": "skipped", "reason": _reason(path, error), "top": []})
             continue
@@ -110,18 +95,6 @@ def _plot_inputs(plot_dir: Path, rows: list[dict], profiles: list[np.ndarray], p
             name = f"{Path(row['file']).stem}-{copy}"
         used.add(name)
         save_figure(patterns_figure(predictor.grid.points, profile[None], [title], columns=1), plot_dir / f"{name}.png")
-
-
-def kalpha2_split_of(choice: str, wavelength: str) -> float | None:
-    """The relative Kα doublet split to strip, or None to keep the scan as it is."""
-    from xrdnet.xrd.wavelengths import kalpha_relative_split
-
-    split = kalpha_relative_split(wavelength)
-    if choice == "keep" or (choice == "auto" and split is None):
-        return None
-    if split is None:
-        raise ValueError(f"--kalpha2 strip needs --wavelength to name a Kα doublet (CuKa, MoKa, ...), got {wavelength!r}")
-    return split
 
 
 def format_table(results: list[dict]) -> str:
@@ -163,14 +136,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("inputs", nargs="+", help="CIF or pattern files, folders, or glob patterns")
     parser.add_argument("--ckpt", help="checkpoint written by xrdnet-train (default: the model shipped with xrdnet)")
-    parser.add_argument("--wavelength", default="CuKa", help="wavelength of measured patterns: line name (CuKa, MoKa, ...) or Å")
+    parser.add_argument("--wavelength", default=None,
+                        help="wavelength of measured patterns: line name (CuKa, MoKa, ...) or Å; default: the one "
+                             "each file records (.xrdml, .brml, .ras), else CuKa")
     parser.add_argument("--top-k", type=int, default=3, help="crystal systems listed per file (default 3)")
     parser.add_argument("--threshold", type=float, default=0.5, help="top probability below which a prediction is 'uncertain'")
     parser.add_argument("--background", default="rolling_ball", choices=BACKGROUNDS,
                         help="background subtraction of measured patterns (default rolling_ball)")
     parser.add_argument("--kalpha2", default="auto", choices=("auto", "strip", "keep"),
                         help="Kα2 line of measured patterns: strip it (Rachinger) or keep it; auto strips when "
-                             "--wavelength names a Kα doublet (CuKa, MoKa, ...) and keeps it for Kα1 or a value in Å")
+                             "the scan's wavelength is a Kα doublet (CuKa, MoKa, ..., or Kα1 + Kα2 in its file) and "
+                             "keeps it for Kα1 or a value in Å")
     parser.add_argument("--out", type=Path, help="write results to .json or .csv")
     parser.add_argument("--plot-dir", type=Path, help="save a PNG per input of the processed pattern the model saw")
     return parser.parse_args(argv)
@@ -178,12 +154,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    from xrdnet.predictor import CheckpointError, CrystalSystemPredictor
-    from xrdnet.xrd.wavelengths import resolve_wavelength
+    from xrdnet.predictor import CheckpointError, CrystalSystemPredictor, kalpha2_to_strip
+    from xrdnet.xrd.wavelengths import Radiation
 
     try:
-        wavelength = resolve_wavelength(args.wavelength)
-        kalpha2_split = kalpha2_split_of(args.kalpha2, args.wavelength)
+        if args.wavelength is not None:  # checked once here rather than once per file
+            kalpha2_to_strip(args.kalpha2, Radiation.named(args.wavelength))
         checkpoint = args.ckpt
         if checkpoint is None:
             from xrdnet.pretrained import MODEL_CARD, shipped_checkpoint
@@ -200,8 +176,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"xrdnet-predict: no input files found in {' '.join(args.inputs)}", file=sys.stderr)
         return 2
     k = max(1, min(args.top_k, len(predictor.class_names)))
-    results = predict_files(files, predictor, wavelength, top_k=k, threshold=args.threshold,
-                            background=args.background, plot_dir=args.plot_dir, kalpha2_split=kalpha2_split)
+    results = predict_files(files, predictor, args.wavelength, top_k=k, threshold=args.threshold,
+                            background=args.background, plot_dir=args.plot_dir, kalpha2=args.kalpha2)
     print(format_table(results))
     if args.out:
         write_results(args.out, results)

@@ -4,6 +4,10 @@ A checkpoint written by xrdnet-train carries everything needed to make the model
 2θ grid, wavelength, peak-profile settings, normalization, class names and the network config
 (`hyper_parameters["data_info"]` and `["net"]`), plus the softmax temperature fitted on the
 validation split. Loading uses torch's weights_only unpickler: no code from the file is run.
+
+Inputs become profiles on the model's grid in one place, here: structures are simulated, CIFs read
+and simulated, measured scans (any format of xrd.formats) preprocessed at the wavelength their file
+records, the one given, or DEFAULT_WAVELENGTH.
 """
 
 from __future__ import annotations
@@ -21,6 +25,11 @@ from xrdnet.lit.classifier import CHECKPOINT_FORMAT, CHECKPOINT_FORMAT_KEY, Crys
 from xrdnet.utils.errors import first_line
 from xrdnet.xrd.peaks import XRDSimulator
 from xrdnet.xrd.profile import ProfileSettings, TwoThetaGrid, render_profile
+from xrdnet.xrd.wavelengths import Radiation
+
+CIF_SUFFIXES = (".cif",)
+KALPHA2_CHOICES = ("auto", "strip", "keep")
+DEFAULT_WAVELENGTH = "CuKa"  # for a scan whose file records no wavelength when none is given
 
 
 class CheckpointError(ValueError):
@@ -106,3 +115,65 @@ class CrystalSystemPredictor:
         """Calibrated probabilities (n, 7) of profiles (n, grid points)."""
         batch = torch.as_tensor(self.model_inputs(profiles))
         return self.module.predict_proba(batch.to(self.module.device)).cpu().numpy()
+
+    def profile_of_scan(self, two_theta: np.ndarray, intensity: np.ndarray, radiation: Radiation,
+                        background: str = "rolling_ball", kalpha2: str = "auto") -> tuple[np.ndarray, dict]:
+        """Model input of a measured scan recorded with `radiation`, and what was done to it.
+
+        The scan is moved to the model's wavelength (Bragg's law), its background removed, its Kα2
+        stripped (kalpha2 'auto': when the radiation is a doublet; 'strip'; 'keep'), resampled onto the
+        model's grid and scaled to maximum 1 (xrd.measured.preprocess_measured).
+        """
+        from xrdnet.xrd.measured import grid_coverage, preprocess_measured
+
+        strip = kalpha2_to_strip(kalpha2, radiation)
+        profile = preprocess_measured(two_theta, intensity, radiation.mean_angstrom, self.grid,
+                                      target_wavelength_angstrom=self.wavelength_angstrom, background=background,
+                                      kalpha2_split=radiation.relative_split if strip else None,
+                                      kalpha2_ratio=radiation.kalpha2_ratio)
+        coverage = grid_coverage(two_theta, radiation.mean_angstrom, self.grid, self.wavelength_angstrom)
+        return profile, {"background": background, "kalpha2": "stripped" if strip else "kept",
+                         "coverage": round(coverage, 3), "wavelength_angstrom": round(radiation.mean_angstrom, 6),
+                         "wavelength": radiation.describe()}
+
+    def profile_of_file(self, path: str | os.PathLike, wavelength: str | float | None = None,
+                        background: str = "rolling_ball", kalpha2: str = "auto") -> tuple[np.ndarray, dict]:
+        """Model input of a CIF (simulated) or a measured scan file, and what was done to it.
+
+        A scan is read at `wavelength` when given, else at the wavelength its file records, else at
+        DEFAULT_WAVELENGTH; "wavelength_from" says which. Raises ValueError with one line naming the file.
+        """
+        from xrdnet.structures.cif import read_cif
+        from xrdnet.xrd.formats import read_scan
+
+        path = Path(path)
+        if not path.is_file():
+            raise ValueError(f"{path}: no such file")
+        if path.suffix.lower() in CIF_SUFFIXES:
+            return self.profile_of_structure(read_cif(path)), {"source": "simulated from the CIF"}
+        scan = read_scan(path)
+        radiation, origin = scan_radiation(scan.radiation, wavelength)
+        try:
+            profile, steps = self.profile_of_scan(scan.two_theta, scan.intensity, radiation, background, kalpha2)
+        except ValueError as error:
+            raise ValueError(f"{path}: {first_line(error)}") from None
+        return profile, {"format": scan.format, **steps, "wavelength_from": origin}
+
+
+def scan_radiation(recorded: Radiation | None, wavelength: str | float | None) -> tuple[Radiation, str]:
+    """The radiation to read a scan at and where it comes from: 'given' (wavelength), 'file' or 'default'."""
+    if wavelength is not None:
+        return Radiation.named(wavelength), "given"
+    if recorded is not None:
+        return recorded, "file"
+    return Radiation.named(DEFAULT_WAVELENGTH), f"default {DEFAULT_WAVELENGTH}"
+
+
+def kalpha2_to_strip(choice: str, radiation: Radiation) -> bool:
+    """Whether to strip Kα2: 'auto' when the radiation is a doublet, 'strip' (a doublet is needed), 'keep' never."""
+    if choice not in KALPHA2_CHOICES:
+        raise ValueError(f"unknown Kα2 choice {choice!r}; options: {', '.join(KALPHA2_CHOICES)}")
+    if choice == "strip" and not radiation.doublet:
+        raise ValueError(f"Kα2 stripping needs a Kα doublet (CuKa, MoKa, ... or a file recording Kα2), "
+                         f"got {radiation.describe()}")
+    return choice != "keep" and radiation.doublet

@@ -59,3 +59,28 @@ def test_rachinger_stripping_removes_the_kalpha2_line_and_keeps_kalpha1():
     stripped /= stripped.max()
     assert np.abs(stripped - alone).max() < 0.03  # what is left is the Kα1 pattern ...
     assert np.abs(doublet / doublet.max() - alone).max() > 0.2  # ... which the doublet was not
+
+
+def test_a_recorded_kalpha2_ratio_is_the_one_stripped():
+    """A tube whose file records I(Kα2)/I(Kα1) = 0.3: stripping at that ratio leaves the Kα1 pattern, 0.5 does not."""
+    from xrdnet.xrd.measured import preprocess_measured
+    from xrdnet.xrd.profile import render_profile
+    from xrdnet.xrd.wavelengths import Radiation
+
+    grid = TwoThetaGrid(20, 90, 0.01)
+    settings = ProfileSettings("pseudo_voigt", fwhm_deg=0.08)
+    recorded = Radiation(1.540598, 1.544426, 0.3)
+    lines = np.array([28.44, 47.30, 56.12, 76.38, 88.03])  # Si at the doublet's mean wavelength
+    heights = np.array([100.0, 55, 30, 8, 12])
+    mean = recorded.mean_angstrom
+    doublet_lines, doublet_heights = kalpha_doublet(lines, heights, mean, recorded.relative_split, ratio=0.3)
+    scan = render_profile(doublet_lines, doublet_heights, grid, settings, mean)
+    alone = render_profile(doublet_lines[:len(lines)], heights, grid, settings, mean)
+    alone /= alone.max()
+
+    def stripped(ratio: float) -> np.ndarray:
+        return preprocess_measured(grid.points, scan, mean, grid, target_wavelength_angstrom=recorded.kalpha1_angstrom,
+                                   background="none", kalpha2_split=recorded.relative_split, kalpha2_ratio=ratio)
+
+    assert np.abs(stripped(recorded.kalpha2_ratio) - alone).max() < 0.01  # measured 0.003
+    assert np.abs(stripped(0.5) - alone).max() > 0.08  # measured 0.12

@@ -54,7 +54,7 @@ def read_pattern(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
         raise PatternFileError(f"{path}: empty file")
     rows, row_lines = _data_rows(path, text)
     two_theta, intensity = np.array(rows, dtype=float).T
-    return _ascending_scan(path, two_theta, intensity, row_lines)
+    return ascending_scan(path, two_theta, intensity, row_lines)
 
 
 def _data_rows(path: Path, text: str) -> tuple[list[tuple[float, float]], list[int]]:
@@ -87,10 +87,10 @@ def _data_rows(path: Path, text: str) -> tuple[list[tuple[float, float]], list[i
     return rows, row_lines
 
 
-def _ascending_scan(path: Path, two_theta: np.ndarray, intensity: np.ndarray,
-                    row_lines: list[int]) -> tuple[np.ndarray, np.ndarray]:
+def ascending_scan(path: Path, two_theta: np.ndarray, intensity: np.ndarray,
+                   row_lines: list[int] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The scan with 2θ ascending (reversed when recorded from high to low angle); PatternFileError when 2θ
-    leaves 0-180° or is not monotonic."""
+    leaves 0-180° or is not monotonic. row_lines: the file line of each point, for the message (else the point)."""
     if two_theta.min() <= 0 or two_theta.max() >= 180:
         raise PatternFileError(f"{path}: 2θ runs {two_theta.min():g}..{two_theta.max():g}, outside 0..180 degrees; "
                                "is the first column 2θ in degrees?")
@@ -99,8 +99,8 @@ def _ascending_scan(path: Path, two_theta: np.ndarray, intensity: np.ndarray,
         return two_theta[::-1].copy(), intensity[::-1].copy()
     bad = np.flatnonzero(steps <= 0)
     if bad.size:
-        line = row_lines[bad[0] + 1]
-        raise PatternFileError(f"{path}: line {line}: 2θ = {two_theta[bad[0] + 1]:g} does not increase "
+        where = f"line {row_lines[bad[0] + 1]}" if row_lines else f"point {bad[0] + 2}"
+        raise PatternFileError(f"{path}: {where}: 2θ = {two_theta[bad[0] + 1]:g} does not increase "
                                f"(previous {two_theta[bad[0]]:g}); 2θ must be monotonic")
     return two_theta, intensity
 
@@ -211,25 +211,26 @@ def resample_to_grid(two_theta_deg: np.ndarray, intensity: np.ndarray, grid: Two
 def preprocess_measured(two_theta_deg: np.ndarray, intensity: np.ndarray, wavelength_angstrom: float,
                         grid: TwoThetaGrid, target_wavelength_angstrom: float | None = None,
                         background: str = "rolling_ball", kalpha2_split: float | None = None,
-                        **background_options) -> np.ndarray:
+                        kalpha2_ratio: float = KALPHA2_RATIO, **background_options) -> np.ndarray:
     """A measured pattern as a model input: float32 on `grid`, maximum 1.
 
     Steps: convert_wavelength (to target_wavelength_angstrom, default: unchanged) -> subtract_background
     (method `background`, options passed on) -> strip_kalpha2 when kalpha2_split is given (the scan's
-    (λ2 − λ1)/λ, with `wavelength_angstrom` the Kα weighted mean; what is left are Kα1 lines, so
-    they are converted from λ1) -> resample_to_grid -> scale to maximum 1. Raises ValueError when
+    (λ2 − λ1)/λ and I(Kα2)/I(Kα1) = kalpha2_ratio, with `wavelength_angstrom` the Kα weighted mean;
+    what is left are Kα1 lines, so they are converted from λ1) -> resample_to_grid -> scale to maximum 1. Raises ValueError when
     nothing of the pattern is left on the grid.
     """
     two_theta_deg = np.asarray(two_theta_deg, dtype=float)
     intensity = np.asarray(intensity, dtype=float)
     target = wavelength_angstrom if target_wavelength_angstrom is None else target_wavelength_angstrom
-    source = wavelength_angstrom if not kalpha2_split else kalpha1_wavelength(wavelength_angstrom, kalpha2_split)
+    source = wavelength_angstrom if not kalpha2_split else kalpha1_wavelength(wavelength_angstrom, kalpha2_split,
+                                                                              kalpha2_ratio)
     two_theta, counts = convert_wavelength(two_theta_deg, intensity, source, target)
     if two_theta.size < 2:
         raise ValueError(f"pattern at λ = {wavelength_angstrom:g} Å has no d spacings that reflect at λ = {target:g} Å")
     counts = subtract_background(two_theta, counts, background, **background_options)
     if kalpha2_split:
-        counts = strip_kalpha2(two_theta, counts, kalpha2_split)
+        counts = strip_kalpha2(two_theta, counts, kalpha2_split, kalpha2_ratio)
     profile = resample_to_grid(two_theta, counts, grid)
     top = profile.max()
     if top <= 0:

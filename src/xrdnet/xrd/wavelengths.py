@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from pymatgen.analysis.diffraction.xrd import WAVELENGTHS
 
@@ -78,6 +80,56 @@ def kalpha_relative_split(wavelength: str | float) -> float | None:
         if name.lower() == key and name.endswith("Ka") and f"{name}1" in WAVELENGTHS_ANGSTROM:
             return (WAVELENGTHS_ANGSTROM[f"{name}2"] - WAVELENGTHS_ANGSTROM[f"{name}1"]) / mean
     return None
+
+
+@dataclass(frozen=True)
+class Radiation:
+    """The wavelengths a scan was recorded with: Kα1 (Å), and for an unmonochromated tube Kα2 (Å) with
+    its intensity ratio I(Kα2)/I(Kα1). A single line (Kα1 behind a monochromator, a synchrotron) has
+    no Kα2 or a ratio of 0."""
+
+    kalpha1_angstrom: float
+    kalpha2_angstrom: float | None = None
+    kalpha2_ratio: float = 0.0
+
+    def __post_init__(self):
+        lines = [self.kalpha1_angstrom] + [self.kalpha2_angstrom] * (self.kalpha2_angstrom is not None)
+        if not all(np.isfinite(value) and value > 0 for value in lines):
+            raise ValueError(f"wavelengths must be positive numbers of ångström, got {lines}")
+        if not (np.isfinite(self.kalpha2_ratio) and 0.0 <= self.kalpha2_ratio <= 1.0):
+            raise ValueError(f"Kα2/Kα1 intensity ratio must be within 0..1, got {self.kalpha2_ratio!r}")
+
+    @classmethod
+    def named(cls, wavelength: str | float) -> Radiation:
+        """A line name ('CuKa' is the Kα1 + Kα2 doublet at KALPHA2_RATIO, 'CuKa1' one line) or a single value in Å."""
+        mean = resolve_wavelength(wavelength)
+        split = kalpha_relative_split(wavelength)
+        if split is None:
+            return cls(mean)
+        kalpha1 = kalpha1_wavelength(mean, split)
+        return cls(kalpha1, kalpha1 + split * mean, KALPHA2_RATIO)
+
+    @property
+    def doublet(self) -> bool:
+        """Whether the scan holds a Kα2 line beside each Kα1 line."""
+        return self.kalpha2_angstrom is not None and self.kalpha2_ratio > 0 and self.kalpha2_angstrom > self.kalpha1_angstrom
+
+    @property
+    def mean_angstrom(self) -> float:
+        """Intensity-weighted mean wavelength (Å): (λ1 + ratio · λ2) / (1 + ratio), or λ1 for one line."""
+        if not self.doublet:
+            return float(self.kalpha1_angstrom)
+        return float((self.kalpha1_angstrom + self.kalpha2_ratio * self.kalpha2_angstrom) / (1.0 + self.kalpha2_ratio))
+
+    @property
+    def relative_split(self) -> float | None:
+        """(λ2 − λ1) / mean λ of the doublet; None for one line."""
+        return (self.kalpha2_angstrom - self.kalpha1_angstrom) / self.mean_angstrom if self.doublet else None
+
+    def describe(self) -> str:
+        if not self.doublet:
+            return f"{self.kalpha1_angstrom:.6g} A"
+        return f"Ka1 {self.kalpha1_angstrom:.6g} A, Ka2 {self.kalpha2_angstrom:.6g} A, ratio {self.kalpha2_ratio:.3g}"
 
 
 def kalpha_doublet(two_theta_deg: np.ndarray, intensity: np.ndarray, wavelength_angstrom: float,
