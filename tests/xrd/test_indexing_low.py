@@ -32,7 +32,7 @@ def _lines(structure: Structure):
 
 
 def _monoclinic_fit(q2, tol):
-    return indexing.fit_family(indexing_low.low_families()["monoclinic"], q2, tol)
+    return indexing.fit_family(indexing_low.monoclinic_family(), q2, tol)
 
 
 def _same_monoclinic_cell(found, a, b, c, beta_deg, rel=2e-3):
@@ -80,7 +80,7 @@ def test_an_orthorhombic_cell_gets_no_better_m_from_the_monoclinic_fit(cell, spe
 def test_monoclinic_trial_cells_are_real_metrics():
     # every trial and refined cell keeps D = 2 a* c* cos β* in (0, 2 MAX_COS_BETA √(AC)]
     q2, tol = _lines(REFERENCE["ZrO2 (baddeleyite)"].structure())
-    family = indexing_low.low_families()["monoclinic"]
+    family = indexing_low.monoclinic_family()
     params = indexing._trial_cells(family, q2)
     assert params.shape[0] > 0 and np.all(indexing_low._monoclinic_valid(params))
     assert indexing_low._monoclinic_valid(_monoclinic_fit(q2, tol).params[None])[0]

@@ -40,21 +40,21 @@ _N_MAX = 400  # largest looked-up index square (h or k up to 20)
 
 # ---- trial assignments ----------------------------------------------------------------------------
 
-def _canonical_hkl(limit: int, monoclinic: bool) -> np.ndarray:
-    """(s, 3) reflections up to |index| ≤ limit, one of each set with equal Q²: k ≥ 0 and (l > 0 or l = 0, h ≥ 0)
-    for monoclinic; all indices ≥ 0 for orthorhombic."""
-    span = range(-limit, limit + 1) if monoclinic else range(limit + 1)
-    rows = [(h, k, l) for h in span for k in range(limit + 1) for l in range(limit + 1)
+def _canonical_hkl(limit: int) -> np.ndarray:
+    """(s, 3) reflections up to |index| ≤ limit, one of each monoclinic set with equal Q²: k ≥ 0 and
+    (l > 0 or l = 0, h ≥ 0)."""
+    rows = [(h, k, l) for h in range(-limit, limit + 1) for k in range(limit + 1) for l in range(limit + 1)
             if (h, k, l) != (0, 0, 0) and (l > 0 or h >= 0)]
     return np.array(rows, dtype=int)
 
 
-def _covering_tuples(hkl: np.ndarray, coefficients: np.ndarray, sample_q2, keep: np.ndarray, n_tuples: int,
-                     n_cells: int = 2000, seed: int = 0) -> np.ndarray:
-    """(t, p) ordered reflection tuples (indices into hkl) that, as trial assignments of p of the first
-    N_TRIAL_LINES lines, cover the most random cells, chosen greedily.
+def _covering_tuples(coefficients: np.ndarray, sample_q2, n_tuples: int, n_cells: int = 2000,
+                     seed: int = 0) -> np.ndarray:
+    """(t, p) ordered reflection tuples (indices into the s reflections whose coefficient rows (s, p) are
+    given) that, as trial assignments of p of the first N_TRIAL_LINES lines, cover the most random cells,
+    chosen greedily.
 
-    sample_q2(rng) -> (s,) Q² of every reflection for one random cell; keep (s,) the centring condition.
+    sample_q2(rng) -> (s,) Q² of every reflection for one random cell.
     A cell is covered by a tuple when p of its first lines (in Q² order, a third of the lines dropped at
     random) are those reflections and their coefficient matrix is invertible.
     """
@@ -65,7 +65,6 @@ def _covering_tuples(hkl: np.ndarray, coefficients: np.ndarray, sample_q2, keep:
     for cell in range(n_cells):
         q2 = sample_q2(rng)
         order = np.argsort(q2, kind="stable")
-        order = order[keep[order]]
         order = order[rng.random(order.size) > 1.0 / 3.0][:N_TRIAL_LINES]
         for chosen in itertools.combinations(order.tolist(), p):
             if chosen not in invertible:
@@ -101,7 +100,7 @@ def _monoclinic_family(h_max: int = 6, l_max: int = 6, n_tuples: int = 30) -> _F
     rows = [(h, l) for h in range(-h_max, h_max + 1) for l in range(l_max + 1) if l > 0 or h >= 0]
     row_coef = np.array([(h * h, l * l, h * l) for h, l in rows], dtype=float)
     row_table = np.array([0 if (h == 0 and l == 0) else 1 for h, l in rows])
-    hkl = _canonical_hkl(2, monoclinic=True)
+    hkl = _canonical_hkl(2)
     h, k, l = hkl.T
     seeds = np.stack([k * k, h * h, l * l, h * l], axis=1).astype(float)
 
@@ -113,17 +112,15 @@ def _monoclinic_family(h_max: int = 6, l_max: int = 6, n_tuples: int = 30) -> _F
         params = np.array([1.0 / b**2, a_star**2, c_star**2, 2.0 * a_star * c_star * math.cos(beta_star)])
         return seeds @ params
 
-    tuples = _covering_tuples(hkl, seeds, sample_q2, np.ones(len(hkl), dtype=bool), n_tuples)
+    tuples = _covering_tuples(seeds, sample_q2, n_tuples)
     return _Family("monoclinic", row_coef, row_table, below, above, count, _N_MAX, seeds, tuples,
                    N_TRIAL_LINES, valid=_monoclinic_valid)
 
 
 @functools.cache
-def low_families() -> dict[str, _Family]:
-    """The families, built on first use (choosing their trial assignments takes a fraction of a second)."""
-    return {
-        "monoclinic": _monoclinic_family(),
-    }
+def monoclinic_family() -> _Family:
+    """The monoclinic-P family, built on first use (choosing its trial assignments takes a fraction of a second)."""
+    return _monoclinic_family()
 
 
 def monoclinic_cell(params: np.ndarray) -> tuple[float, float, float, float]:
@@ -137,12 +134,8 @@ def monoclinic_cell(params: np.ndarray) -> tuple[float, float, float, float]:
 
 # ---- features --------------------------------------------------------------------------------------
 
-# per reported family: the member families compared (best ln M wins) and its extra shape features
-_REPORTED = {
-    "monoclinic": (("monoclinic",), ("log_b_over_a_ratio", "log_c_over_a_ratio", "cos_beta_star")),
-}
-LOW_FEATURE_NAMES = [f"{reported}_{name}" for reported, (_, extras) in _REPORTED.items()
-                     for name in indexing._FIT_FEATURES + extras]
+LOW_FEATURE_NAMES = [f"monoclinic_{name}" for name in indexing._FIT_FEATURES
+                     + ("log_b_over_a_ratio", "log_c_over_a_ratio", "cos_beta_star")]
 FEATURE_NAMES = indexing.FEATURE_NAMES + LOW_FEATURE_NAMES
 N_FEATURES = len(FEATURE_NAMES)
 FEATURE_DOC = indexing.FEATURE_DOC + """
@@ -153,30 +146,23 @@ indexing_v2 adds, on the same first N_FIT_LINES lines:
 """
 
 
-def low_symmetry_features(q2: np.ndarray, tol: np.ndarray) -> np.ndarray:
-    """(len(LOW_FEATURE_NAMES),) fit features of the monoclinic and centred orthorhombic families on lines q2."""
-    families = low_families()
-    out = []
-    for members, extras in _REPORTED.values():
-        fits = [fit for fit in (fit_family(families[name], q2, tol) for name in members) if fit is not None]
-        if not fits:
-            out += [0.0] * (len(indexing._FIT_FEATURES) + len(extras))
-            continue
-        choice = int(np.argmax([fit.log_m for fit in fits]))
-        fit = fits[choice]
-        out += [fit.fraction_indexed, fit.log_m, math.log(max(fit.n_calc, 1.0) / fit.n_obs),
-                math.log(fit.params[0] / q2[0])]
-        a, b, c = np.sort(fit.params[:3])[::-1]
-        out += [0.5 * math.log(a / b), 0.5 * math.log(a / c)]
-        out.append(fit.params[3] / (2.0 * math.sqrt(fit.params[1] * fit.params[2])))
-    return np.asarray(out, dtype=float)
+def monoclinic_features(q2: np.ndarray, tol: np.ndarray) -> np.ndarray:
+    """(len(LOW_FEATURE_NAMES),) features of the best monoclinic cell of lines q2 (Å⁻²); zeros with < 5 lines."""
+    fit = fit_family(monoclinic_family(), q2, tol)
+    if fit is None:
+        return np.zeros(len(LOW_FEATURE_NAMES))
+    b_param, a_param, c_param, d_param = fit.params
+    largest, middle, smallest = np.sort(fit.params[:3])[::-1]
+    return np.array([fit.fraction_indexed, fit.log_m, math.log(max(fit.n_calc, 1.0) / fit.n_obs),
+                     math.log(b_param / q2[0]), 0.5 * math.log(largest / middle), 0.5 * math.log(largest / smallest),
+                     d_param / (2.0 * math.sqrt(a_param * c_param))])
 
 
 def line_features_v2(q2: np.ndarray, heights: np.ndarray, tol: np.ndarray) -> np.ndarray:
-    """(N_FEATURES,) `indexing.line_features` followed by the lower-symmetry fits (the `indexing_v2` set)."""
+    """(N_FEATURES,) `indexing.line_features` followed by the monoclinic fit (the `indexing_v2` set)."""
     base = indexing.line_features(q2, heights, tol)
     q2_fit = np.asarray(q2, dtype=float)[:indexing.N_FIT_LINES]
     tol_fit = np.asarray(tol, dtype=float)[:indexing.N_FIT_LINES]
     if q2_fit.size == 0:
         return np.concatenate([base, np.zeros(len(LOW_FEATURE_NAMES))])
-    return np.concatenate([base, low_symmetry_features(q2_fit, tol_fit)])
+    return np.concatenate([base, monoclinic_features(q2_fit, tol_fit)])
