@@ -7,11 +7,14 @@ only, and prints synthetic val / test and AFLOW accuracy, macro-F1, per-class AF
 trigonal/hexagonal confusion. The AFLOW prototypes are a report set: nothing is chosen on them.
 
 Variants: a = scale-free positions; b = a + cubic fit; c = b + tetragonal/hexagonal/rhombohedral fits;
-d = c + orthorhombic fit (all features); e = d trained with augmented (noisy) renders added for a
-fraction of the training items (xrdnet.data.augment.PeakAugmenter defaults).
+d = c + orthorhombic fit (all 90 features of the `indexing` set); e = d trained with augmented (noisy)
+renders added for a fraction of the training items (xrdnet.data.augment.PeakAugmenter defaults);
+f = d + the monoclinic fit (the `indexing_v2` set, xrdnet.xrd.indexing_low). For f it also prints, per
+class, how often the monoclinic fit's ln M beats the orthorhombic one's on the validation split.
 
 Example:
     PYTHONPATH=src python scripts/study_indexing_features.py --variants a b c d e --seeds 0 1
+    PYTHONPATH=src python scripts/study_indexing_features.py --variants d f --seeds 0 1 2 --train-items 6000
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ VARIANT_GROUPS = {
     "c": ("positions", "cubic", "tetragonal", "hexagonal", "rhombohedral"),
     "d": ("positions", "cubic", "tetragonal", "hexagonal", "rhombohedral", "orthorhombic"),
     "e": ("positions", "cubic", "tetragonal", "hexagonal", "rhombohedral", "orthorhombic"),
+    "f": ("positions", "cubic", "tetragonal", "hexagonal", "rhombohedral", "orthorhombic", "monoclinic"),
 }
 GRID_ARGS = (5.0, 90.0, 0.04)
 
@@ -59,17 +63,26 @@ def parse_args(argv=None):
     parser.add_argument("--augment-fraction", type=float, default=0.5,
                         help="variant e: fraction of training items that get one augmented render")
     parser.add_argument("--max-items", type=int, default=None, help="use only the first N synthetic items (quick runs)")
+    parser.add_argument("--train-items", type=int, default=None,
+                        help="train on a random N of the training split (features are computed for it, val and test only)")
     return parser.parse_args(argv)
 
 
 def _feature_version() -> str:
-    from xrdnet.xrd import indexing
-    return hashlib.sha1(inspect.getsource(indexing).encode()).hexdigest()[:10]
+    from xrdnet.xrd import indexing, indexing_low
+    return hashlib.sha1((inspect.getsource(indexing) + inspect.getsource(indexing_low)).encode()).hexdigest()[:10]
+
+
+def feature_groups() -> dict[str, slice]:
+    """Column groups of the `indexing_v2` vector: those of `indexing`, then the monoclinic fit."""
+    from xrdnet.xrd import indexing, indexing_low
+    return {**indexing.FEATURE_GROUPS, "monoclinic": slice(indexing.N_FEATURES, indexing_low.N_FEATURES)}
 
 
 def compute_features(dataset, items: np.ndarray, augmenter=None, seed: int = 0) -> np.ndarray:
-    """Indexing features of dataset items, from clean renders (augmenter None) or augmented ones."""
-    from xrdnet.xrd.indexing import N_FEATURES, indexing_features
+    """`indexing_v2` features of dataset items, from clean renders (augmenter None) or augmented ones."""
+    from xrdnet.xrd.indexing import indexing_features
+    from xrdnet.xrd.indexing_low import N_FEATURES, line_features_v2
     from xrdnet.xrd.profile import ProfileSettings, TwoThetaGrid, render_profile
 
     grid = TwoThetaGrid(*GRID_ARGS)
@@ -85,14 +98,14 @@ def compute_features(dataset, items: np.ndarray, augmenter=None, seed: int = 0) 
             profile = render_profile(two_theta, intensity, grid, settings, wavelength)
         else:
             profile = augmenter(two_theta, intensity, wavelength, rng)
-        out[row] = indexing_features(profile, points, wavelength)
+        out[row] = indexing_features(profile, points, wavelength, describe=line_features_v2)
         if (row + 1) % 2000 == 0:
             print(f"    {row + 1}/{len(items)} ({(time.perf_counter() - start) / (row + 1) * 1e3:.2f} ms each)", flush=True)
     return out
 
 
 def cached_features(cache_dir: Path, tag: str, compute) -> np.ndarray:
-    path = cache_dir / f"{tag}-{_feature_version()}.npy"
+    path = cache_dir / f"{tag}-v2-{_feature_version()}.npy"
     if path.exists():
         return np.load(path)
     print(f"computing features: {tag}", flush=True)
@@ -163,7 +176,6 @@ def main(argv=None):
     from xrdnet.data.augment import PeakAugmenter
     from xrdnet.data.datamodule import stratified_split
     from xrdnet.data.dataset import PeakListSet
-    from xrdnet.xrd.indexing import FEATURE_GROUPS
     from xrdnet.xrd.profile import TwoThetaGrid
 
     synthetic_dir = args.synthetic or _latest("/work/main/data/synthetic-*")
@@ -174,10 +186,15 @@ def main(argv=None):
     n_items = len(synthetic) if args.max_items is None else min(args.max_items, len(synthetic))
     labels = synthetic.labels[:n_items]
     train, val, test = stratified_split(labels, [0.8, 0.1, 0.1], seed=0)
+    computed, tag = np.arange(n_items), f"clean-{n_items}"
+    if args.train_items is not None:  # features of a training subset, val and test; x_syn stays indexed by item
+        train = np.sort(np.random.default_rng(0).choice(train, size=min(args.train_items, len(train)), replace=False))
+        computed, tag = np.sort(np.concatenate([train, val, test])), f"clean-{n_items}-train{len(train)}"
     cache_dir = Path(args.cache_dir)
     syn_name, aflow_name = Path(synthetic_dir).name, Path(aflow_dir).name
-    x_syn = cached_features(cache_dir, f"{syn_name}-clean-{n_items}",
-                            lambda: compute_features(synthetic, np.arange(n_items)))
+    features = cached_features(cache_dir, f"{syn_name}-{tag}", lambda: compute_features(synthetic, computed))
+    x_syn = np.zeros((n_items, features.shape[1]), dtype=np.float32)
+    x_syn[computed] = features
     x_aflow = cached_features(cache_dir, f"{aflow_name}-clean", lambda: compute_features(aflow, np.arange(len(aflow))))
     n_classes = len(CRYSTAL_SYSTEMS)
 
@@ -192,7 +209,8 @@ def main(argv=None):
 
     rows = []
     for variant in args.variants:
-        columns = np.concatenate([np.arange(FEATURE_GROUPS[g].start, FEATURE_GROUPS[g].stop) for g in VARIANT_GROUPS[variant]])
+        groups = feature_groups()
+        columns = np.concatenate([np.arange(groups[g].start, groups[g].stop) for g in VARIANT_GROUPS[variant]])
         x_train, y_train = x_syn[train][:, columns], labels[train]
         if variant == "e":
             x_train = np.concatenate([x_train, x_aug[:, columns]])
@@ -200,7 +218,8 @@ def main(argv=None):
         seeds = args.seeds if (args.extra_seeds_variant in (None, variant)) else args.seeds[:1]
         for seed in seeds:
             start = time.perf_counter()
-            evals = {"test": (x_syn[test][:, columns], labels[test]), "aflow": (x_aflow[:, columns], aflow.labels)}
+            evals = {"val": (x_syn[val][:, columns], labels[val]), "test": (x_syn[test][:, columns], labels[test]),
+                     "aflow": (x_aflow[:, columns], aflow.labels)}
             val_acc, epoch, preds = train_mlp(x_train, y_train, x_syn[val][:, columns], labels[val], evals, args, seed,
                                               n_classes)
             test_acc = float((preds["test"] == labels[test]).mean())
@@ -212,7 +231,8 @@ def main(argv=None):
                        aflow=aflow_acc, aflow_f1=macro_f1(y_a, p_a, n_classes), recall=recall,
                        trig_as_hex=int(np.sum((y_a == trig) & (p_a == hexa))), n_trig=int(np.sum(y_a == trig)),
                        hex_as_trig=int(np.sum((y_a == hexa) & (p_a == trig))), n_hex=int(np.sum(y_a == hexa)),
-                       test_f1=macro_f1(labels[test], preds["test"], n_classes))
+                       test_f1=macro_f1(labels[test], preds["test"], n_classes),
+                       val_recall=[float((preds["val"][labels[val] == c] == c).mean()) for c in range(n_classes)])
             rows.append(row)
             print(f"variant {variant} seed {seed}: {len(columns)} features, best epoch {epoch + 1}, val {val_acc:.3f}, "
                   f"test {test_acc:.3f}, AFLOW {aflow_acc:.3f} (macro-F1 {row['aflow_f1']:.3f}) "
@@ -229,6 +249,18 @@ def main(argv=None):
           + str(np.bincount(aflow.labels, minlength=n_classes).tolist()))
     for r in rows:
         print(f"  {r['variant']} seed {r['seed']}: " + " ".join(f"{v:.2f}" for v in r["recall"]))
+    print("\nsynthetic val per-class recall (same order)")
+    for r in rows:
+        print(f"  {r['variant']} seed {r['seed']}: " + " ".join(f"{v:.2f}" for v in r["val_recall"]))
+    if "f" in args.variants:
+        groups = feature_groups()
+        monoclinic_m = x_syn[val, groups["monoclinic"].start + 1]
+        orthorhombic_m = x_syn[val, groups["orthorhombic"].start + 1]
+        print("\nval items whose monoclinic fit has a higher ln M than the orthorhombic one (median ln M mono / ortho):")
+        for c, name in enumerate(CRYSTAL_SYSTEMS):
+            mine = labels[val] == c
+            print(f"  {name}: {np.mean(monoclinic_m[mine] > orthorhombic_m[mine]):.2f} of {mine.sum()} "
+                  f"({np.median(monoclinic_m[mine]):.2f} / {np.median(orthorhombic_m[mine]):.2f})")
 
 
 if __name__ == "__main__":

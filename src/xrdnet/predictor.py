@@ -108,7 +108,9 @@ class CrystalSystemPredictor:
         profiles = np.asarray(profiles, dtype=np.float32).reshape(-1, self.grid.n_points)
         if not self.reads_features:
             return profiles
-        return np.concatenate([profiles, profile_features(profiles, self.grid, self.wavelength_angstrom)], axis=1)
+        # the set the model was trained on; checkpoints from before sets had names read 'indexing'
+        kind = self.module.hparams.data_info["features"].get("kind") or "indexing"
+        return np.concatenate([profiles, profile_features(profiles, self.grid, self.wavelength_angstrom, kind)], axis=1)
 
     @torch.no_grad()
     def predict_proba(self, profiles: np.ndarray) -> np.ndarray:

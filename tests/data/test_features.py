@@ -66,19 +66,35 @@ def test_cubic_items_score_a_better_cubic_fit_than_the_others(tmp_path, toy_sour
     assert np.median(log_m[cubic]) > np.median(log_m[~cubic]) + 1.0
 
 
+def test_each_feature_set_has_its_own_key_and_width():
+    from xrdnet.data.features import FEATURE_SETS, feature_key, profile_features
+    from xrdnet.xrd.profile import ProfileSettings, TwoThetaGrid
+
+    grid, settings = TwoThetaGrid(5.0, 90.0, 0.04), ProfileSettings()
+    assert feature_key(grid, settings, kind="indexing") != feature_key(grid, settings, kind="indexing_v2")
+    profile = render_profile(np.array([20.0, 28.3, 33.0, 40.1, 47.5, 56.2]), np.array([100.0, 60, 40, 30, 20, 10]),
+                             grid, settings, 1.54056)
+    old, new = (profile_features(profile, grid, 1.54056, kind) for kind in ("indexing", "indexing_v2"))
+    assert old.shape == (1, FEATURE_SETS["indexing"].size) and new.shape == (1, FEATURE_SETS["indexing_v2"].size)
+    np.testing.assert_array_equal(new[:, : old.shape[1]], old)
+    with pytest.raises(ValueError, match="unknown features 'nope'"):
+        profile_features(profile, grid, 1.54056, "nope")
+
+
 def test_features_on_the_fly_are_refused(tmp_path, toy_source):
     with pytest.raises(ValueError, match="on_the_fly training cannot use them"):
         make_datamodule(tmp_path, toy_source, train_mode="on_the_fly")
 
 
-def test_a_checkpoint_with_features_predicts_from_profiles_as_it_was_trained(tmp_path):
+@pytest.mark.parametrize("kind", ["indexing", "indexing_v2"])
+def test_a_checkpoint_with_features_predicts_from_profiles_as_it_was_trained(tmp_path, kind):
     GlobalHydra.instance().clear()
     with initialize_config_dir(str(CONFIG_DIR), version_base="1.3"):
         cfg = compose("train", overrides=[
             f"paths.output_dir={tmp_path / 'run'}", f"paths.data_dir={tmp_path / 'data'}",
             f"paths.log_dir={tmp_path / 'outputs'}", "data.source.n=140", "data.real_source=null",
             "data.build_workers=1", "data.batch_size=32", "trainer.max_epochs=1", "callbacks.rich_progress_bar=null",
-            "data.features=indexing", "data.axis.kind=ln_q", "data.axis.n_points=512", "data.axis.intensity=sqrt",
+            f"data.features={kind}", "data.axis.kind=ln_q", "data.axis.n_points=512", "data.axis.intensity=sqrt",
             "model.net.channels=[8,16]", "model.net.head_hidden=32", "+model.net.extra_hidden=[16]",
         ])
     train(cfg)
@@ -86,8 +102,10 @@ def test_a_checkpoint_with_features_predicts_from_profiles_as_it_was_trained(tmp
     assert predictor.reads_features
     from xrdnet.data.features import feature_key
 
-    clean_key = feature_key(predictor.grid, predictor.settings)  # the clean copy (training also drew augmented ones)
-    stored = next((tmp_path / "data").glob(f"synthetic-*/indexing_features-{clean_key}.npy"))
+    assert predictor.module.hparams.data_info["features"]["kind"] == kind  # the checkpoint names its set
+    # the clean copy (training also drew augmented ones)
+    clean_key = feature_key(predictor.grid, predictor.settings, kind=kind)
+    stored = next((tmp_path / "data").glob(f"synthetic-*/{kind}_features-{clean_key}.npy"))
     from xrdnet.data.dataset import PeakListSet
 
     peaks = PeakListSet.load(stored.parent)

@@ -146,8 +146,9 @@ class XRDDataModule(LightningDataModule):
         augment: PeakAugmenter settings for training renders; null for none.
         axis: ModelAxis settings (kind, n_points, intensity): the axis the network reads the 2θ
             profiles on; applied inside the model, so every path that feeds it 2θ profiles agrees.
-        features: 'indexing' appends each item's powder-indexing features (xrdnet.data.features,
-            from its clean render, cached beside the dataset) to its profile; null for none.
+        features: a feature set appended to each item's profile (xrdnet.data.features, from its
+            clean render, cached beside the dataset): 'indexing' (the 90 of the shipped model) or
+            'indexing_v2' (those and the monoclinic fit); null for none.
         feature_copies: augmented renders per item whose features training draws from besides the
             clean one (validation and test use the clean one).
         split: train/val/test fractions, stratified by class.
@@ -263,7 +264,7 @@ class XRDDataModule(LightningDataModule):
                   copies: int = 0) -> np.ndarray:
         folder = dataset_folder(self.data_dir, source, self.simulator)
         return cached_features(peaks, folder, self.grid, self.settings, num_workers=self.build_workers,
-                               augmenter=augmenter, copies=copies, seed=self.split_seed)
+                               augmenter=augmenter, copies=copies, seed=self.split_seed, kind=self.features)
 
     # ---- loaders ----------------------------------------------------------------------------
     def _loader(self, dataset, shuffle: bool) -> DataLoader:

@@ -4,8 +4,12 @@ The features (`xrdnet.xrd.indexing`: lattice-family figures of merit of the pick
 cost milliseconds per pattern, too much to recompute for every augmented training sample, so each
 item gets them once from its clean render, and optionally from a few augmented renders (noise,
 background, broadening, Kα2: what a measurement does to the picked lines), in parallel with a
-progress bar, saved beside the dataset as `indexing_features-<key>.npy`. The key hashes the indexing
-code, the 2θ grid, the peak profile and the augmentation, so a change to any of them computes them anew.
+progress bar, saved beside the dataset as `<set>_features-<key>.npy`. The key hashes the feature set's
+name and code, the 2θ grid, the peak profile and the augmentation, so a change to any of them computes them anew.
+
+Feature sets (data.features; a checkpoint records its set in data_info["features"]["kind"]):
+    indexing     the 90 features of `xrdnet.xrd.indexing` (cubic ... primitive orthorhombic fits)
+    indexing_v2  the same 90, then the monoclinic fit of `xrdnet.xrd.indexing_low`
 """
 
 from __future__ import annotations
@@ -16,7 +20,10 @@ import json
 import logging
 import multiprocessing as mp
 import os
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -24,36 +31,59 @@ from tqdm.auto import tqdm
 from xrdnet.data.augment import PeakAugmenter
 from xrdnet.data.dataset import PeakListSet
 from xrdnet.utils.atomic import atomic_path
-from xrdnet.xrd import indexing
-from xrdnet.xrd.indexing import N_FEATURES, indexing_features
+from xrdnet.xrd import indexing, indexing_low
+from xrdnet.xrd.indexing import indexing_features
 from xrdnet.xrd.profile import ProfileSettings, TwoThetaGrid, render_profile
 
 log = logging.getLogger(__name__)
 
-FEATURE_KINDS = ("indexing",)
+
+
+@dataclass(frozen=True)
+class FeatureSet:
+    """A named feature vector of a line list: describe(Q², heights, tolerances) -> (size,), and the code it runs."""
+
+    describe: Callable[..., np.ndarray]
+    size: int
+    modules: tuple[ModuleType, ...]
+
+
+FEATURE_SETS: dict[str, FeatureSet] = {
+    "indexing": FeatureSet(indexing.line_features, indexing.N_FEATURES, (indexing,)),
+    "indexing_v2": FeatureSet(indexing_low.line_features_v2, indexing_low.N_FEATURES, (indexing, indexing_low)),
+}
+FEATURE_KINDS = tuple(FEATURE_SETS)
+
+
+def feature_set(kind: str) -> FeatureSet:
+    if kind not in FEATURE_SETS:
+        raise ValueError(f"unknown features {kind!r}; options: {', '.join(FEATURE_KINDS)}")
+    return FEATURE_SETS[kind]
 
 
 def feature_key(grid: TwoThetaGrid, settings: ProfileSettings, augmenter: PeakAugmenter | None = None,
-                copies: int = 0, seed: int = 0) -> str:
-    """Hash of what determines the features: the indexing code, the grid, the clean peak profile, the augmentation."""
-    code = hashlib.sha1(inspect.getsource(indexing).encode()).hexdigest()
-    description = {"code": code, "grid": grid.to_dict(), "profile": settings.to_dict()}
+                copies: int = 0, seed: int = 0, kind: str = "indexing") -> str:
+    """Hash of what determines the features: the set and its code, the grid, the clean peak profile, the augmentation."""
+    code = hashlib.sha1("".join(inspect.getsource(module) for module in feature_set(kind).modules).encode()).hexdigest()
+    description = {"features": kind, "code": code, "grid": grid.to_dict(), "profile": settings.to_dict()}
     if copies:
         description.update(augmenter=repr(augmenter), copies=copies, seed=seed)
     return hashlib.sha1(json.dumps(description, sort_keys=True).encode()).hexdigest()[:12]
 
 
-def profile_features(profiles: np.ndarray, grid: TwoThetaGrid, wavelength_angstrom: float) -> np.ndarray:
-    """(n, N_FEATURES) float32 indexing features of (n, grid points) profiles on `grid`."""
-    points = grid.points
-    rows = [indexing_features(profile, points, wavelength_angstrom) for profile in np.atleast_2d(profiles)]
-    return np.asarray(rows, dtype=np.float32).reshape(-1, N_FEATURES)
+def profile_features(profiles: np.ndarray, grid: TwoThetaGrid, wavelength_angstrom: float,
+                     kind: str = "indexing") -> np.ndarray:
+    """(n, size) float32 features of set `kind` of (n, grid points) profiles on `grid`."""
+    points, features = grid.points, feature_set(kind)
+    rows = [indexing_features(profile, points, wavelength_angstrom, describe=features.describe)
+            for profile in np.atleast_2d(profiles)]
+    return np.asarray(rows, dtype=np.float32).reshape(-1, features.size)
 
 
 def cached_features(peaks: PeakListSet, folder: str | os.PathLike, grid: TwoThetaGrid, settings: ProfileSettings,
                     num_workers: int | None = None, augmenter: PeakAugmenter | None = None, copies: int = 0,
-                    seed: int = 0) -> np.ndarray:
-    """(1 + copies, len(peaks), N_FEATURES) float32 features, from `folder` or computed there.
+                    seed: int = 0, kind: str = "indexing") -> np.ndarray:
+    """(1 + copies, len(peaks), size) float32 features of set `kind`, from `folder` or computed there.
 
     Copy 0 is every item's clean render; copy c ≥ 1 an augmented render of it (`augmenter`, random
     generator seeded by (seed, c, item), so the table is the same on every machine and run). The clean
@@ -61,13 +91,14 @@ def cached_features(peaks: PeakListSet, folder: str | os.PathLike, grid: TwoThet
     """
     if copies and augmenter is None:
         raise ValueError("augmented feature copies need an augmenter")
-    clean = _cached(Path(folder) / f"indexing_features-{feature_key(grid, settings)}.npy", (1, len(peaks), N_FEATURES),
-                    lambda: _compute(peaks, grid, settings, num_workers)[None])
+    size = feature_set(kind).size
+    clean = _cached(Path(folder) / f"{kind}_features-{feature_key(grid, settings, kind=kind)}.npy",
+                    (1, len(peaks), size), lambda: _compute(peaks, grid, settings, num_workers, kind)[None])
     if not copies:
         return clean
-    key = feature_key(grid, settings, augmenter, copies, seed)
-    augmented = _cached(Path(folder) / f"indexing_features-{key}.npy", (copies, len(peaks), N_FEATURES),
-                        lambda: np.stack([_compute(peaks, grid, settings, num_workers, augmenter, copy, seed)
+    key = feature_key(grid, settings, augmenter, copies, seed, kind)
+    augmented = _cached(Path(folder) / f"{kind}_features-{key}.npy", (copies, len(peaks), size),
+                        lambda: np.stack([_compute(peaks, grid, settings, num_workers, kind, augmenter, copy, seed)
                                           for copy in range(1, copies + 1)]))
     return np.concatenate([clean, augmented])
 
@@ -92,13 +123,13 @@ _WORKER: dict = {}
 
 
 def _compute(peaks: PeakListSet, grid: TwoThetaGrid, settings: ProfileSettings, num_workers: int | None,
-             augmenter: PeakAugmenter | None = None, copy: int = 0, seed: int = 0) -> np.ndarray:
+             kind: str, augmenter: PeakAugmenter | None = None, copy: int = 0, seed: int = 0) -> np.ndarray:
     if num_workers is None:
         num_workers = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    out = np.zeros((len(peaks), N_FEATURES), dtype=np.float32)
+    out = np.zeros((len(peaks), feature_set(kind).size), dtype=np.float32)
     chunks = np.array_split(np.arange(len(peaks)), max(1, len(peaks) // 64))
-    what = f"indexing features (augmented copy {copy})" if augmenter is not None else "indexing features"
-    state = (peaks, grid, settings, augmenter, copy, seed)
+    what = f"{kind} features" + (f" (augmented copy {copy})" if augmenter is not None else "")
+    state = (peaks, grid, settings, kind, augmenter, copy, seed)
     with tqdm(total=len(peaks), desc=what, unit="pattern", dynamic_ncols=True) as bar:
         if num_workers <= 1 or len(peaks) < 256:
             _init_worker(*state)
@@ -114,9 +145,9 @@ def _compute(peaks: PeakListSet, grid: TwoThetaGrid, settings: ProfileSettings, 
     return out
 
 
-def _init_worker(peaks: PeakListSet, grid: TwoThetaGrid, settings: ProfileSettings, augmenter: PeakAugmenter | None,
-                 copy: int, seed: int) -> None:
-    _WORKER.update(peaks=peaks, grid=grid, settings=settings, augmenter=augmenter, copy=copy, seed=seed)
+def _init_worker(peaks: PeakListSet, grid: TwoThetaGrid, settings: ProfileSettings, kind: str,
+                 augmenter: PeakAugmenter | None, copy: int, seed: int) -> None:
+    _WORKER.update(peaks=peaks, grid=grid, settings=settings, kind=kind, augmenter=augmenter, copy=copy, seed=seed)
     os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 
@@ -128,4 +159,4 @@ def _features_of_chunk(items: np.ndarray) -> np.ndarray:
     else:
         profiles = [augmenter(*peaks.peaks(int(i)), wavelength, np.random.default_rng([_WORKER["seed"], _WORKER["copy"], int(i)]))
                     for i in items]
-    return profile_features(np.array(profiles), grid, wavelength)
+    return profile_features(np.array(profiles), grid, wavelength, _WORKER["kind"])

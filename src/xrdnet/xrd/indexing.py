@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -179,6 +180,8 @@ class _Family:
     seeds: np.ndarray
     seed_tuples: np.ndarray
     line_tuples_from: int  # trial cells use tuples of lines among the first this many
+    # which parameter vectors (c, p) are a real cell, when positivity alone does not say (monoclinic)
+    valid: Callable[[np.ndarray], np.ndarray] | None = None
 
     @property
     def width(self) -> int:
@@ -305,6 +308,8 @@ def _trial_cells(family: _Family, q2: np.ndarray) -> np.ndarray:
     rhs = q2[line_tuples]  # (u, p)
     params = np.einsum("tij,uj->uti", family.seed_inverse, rhs).reshape(-1, p)
     params = params[np.all(params > 0, axis=1)]
+    if family.valid is not None:
+        params = params[family.valid(params)]
     if params.shape[0] == 0:
         return params
     # near-duplicate trial cells (the same cell from different line tuples) are evaluated once:
@@ -416,7 +421,8 @@ def fit_family(family: _Family | str, q2: np.ndarray, tol: np.ndarray) -> Lattic
     for loose in (3.0, 1.5):
         error, _, coefficients = _evaluate(family, params, q2, q2_max, assign=True)
         weights = (error <= loose * tol) / tol**2
-        params = _refine(params, coefficients, weights, q2)
+        refined = _refine(params, coefficients, weights, q2)
+        params = refined if family.valid is None else np.where(family.valid(refined)[:, None], refined, params)
     error, n_calc = _evaluate(family, params, q2, q2_max)
     indexed, log_m = _figure_of_merit(error, tol, n_calc, q2[-1])
     best = int(np.argmax(log_m))
@@ -512,19 +518,24 @@ def line_features(q2: np.ndarray, heights: np.ndarray, tol: np.ndarray) -> np.nd
 
 
 def peak_list_features(two_theta_deg: np.ndarray, heights: np.ndarray, wavelength_angstrom: float,
-                       tolerance_two_theta_deg: float = TOLERANCE_TWO_THETA_DEG) -> np.ndarray:
-    """Features of picked peaks: positions (degrees 2θ, ascending) and heights (fraction of the maximum)."""
+                       tolerance_two_theta_deg: float = TOLERANCE_TWO_THETA_DEG,
+                       describe: Callable[..., np.ndarray] = line_features) -> np.ndarray:
+    """Features of picked peaks: positions (degrees 2θ, ascending) and heights (fraction of the maximum).
+
+    describe: the feature set, a function of (Q², heights, tolerances) like `line_features`.
+    """
     two_theta = np.asarray(two_theta_deg, dtype=float)
-    return line_features(q_squared(two_theta, wavelength_angstrom), heights,
+    return describe(q_squared(two_theta, wavelength_angstrom), heights,
                          q_squared_tolerance(two_theta, wavelength_angstrom, tolerance_two_theta_deg))
 
 
 def indexing_features(profile: np.ndarray, grid_two_theta_deg: np.ndarray, wavelength_angstrom: float,
-                      tolerance_two_theta_deg: float = TOLERANCE_TWO_THETA_DEG, **pick_options) -> np.ndarray:
+                      tolerance_two_theta_deg: float = TOLERANCE_TWO_THETA_DEG,
+                      describe: Callable[..., np.ndarray] = line_features, **pick_options) -> np.ndarray:
     """Fixed-length (N_FEATURES,) indexing features of a normalized profile on a uniform 2θ grid (degrees).
 
     Peaks are picked with `pick_peaks` (options passed through), converted to Q² with the wavelength
-    (Å), and described by `line_features`; FEATURE_NAMES / FEATURE_DOC list the features.
+    (Å), and described by `describe` (default `line_features`; FEATURE_NAMES / FEATURE_DOC list its features).
     """
     two_theta, heights = pick_peaks(profile, grid_two_theta_deg, **pick_options)
-    return peak_list_features(two_theta, heights, wavelength_angstrom, tolerance_two_theta_deg)
+    return peak_list_features(two_theta, heights, wavelength_angstrom, tolerance_two_theta_deg, describe)
