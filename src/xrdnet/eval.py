@@ -77,8 +77,8 @@ def check_split(ckpt_path, trained: dict | None, rebuilt: dict) -> None:
     if trained["test_split_sha256"] != rebuilt["test_split_sha256"]:
         raise SplitMismatchError(
             f"{ckpt_path}: the rebuilt test split differs from the one this model was trained with (dataset "
-            f"{rebuilt['dataset']}, trained on {trained['dataset']}): it may hold training crystals; "
-            f"pass synthetic_test=false or the data settings of training")
+            f"{rebuilt['dataset']}, trained on {trained['dataset']}: other code or package versions made other "
+            f"crystals), so it may hold training crystals; evaluate with synthetic_test=false")
     if trained["dataset"] != rebuilt["dataset"]:
         print(f"note: {ckpt_path} was trained on dataset {trained['dataset']}, the test split is rebuilt in "
               f"{rebuilt['dataset']} (other package versions?); it holds the same crystals")

@@ -127,8 +127,8 @@ class FreshCrystals(IterableDataset):
             m += num_workers
             spare = k - world * per_rank
             if spare >= self.per_epoch:
-                raise DatasetError(f"{self.source.kind}: on-the-fly epoch {self.epoch}: rank {rank}, worker "
-                                   f"{worker_id} could not use {self.per_epoch} crystals in a row")
+                raise DatasetError(f"{self.source.kind}: on-the-fly epoch {self.epoch}: rank {rank}, worker {worker_id} "
+                                   f"ran out of spare crystals: almost none can be used (check the source and 2θ range)")
             index = start + k if spare < 0 else self.first_index + SPARE_OFFSET + self.epoch * self.per_epoch + spare
             try:
                 item = self.source.get(index)
