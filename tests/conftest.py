@@ -36,7 +36,8 @@ class LatticeSource:
     Items listed in `broken` raise StructureError, to exercise skip-and-report paths. The fields after
     `systems` are test hooks outside describe(), so a misbehaving source builds the same dataset:
     items in `raise_at` raise `error` (a bug or an interruption, not a bad item), every get() waits
-    `delay_s` and appends its index to `calls_file`.
+    `delay_s` and appends its index to `calls_file`; `unbounded`: items past n exist (on-the-fly
+    training may draw them), as for the synthetic source.
     """
 
     n: int = 70
@@ -48,6 +49,7 @@ class LatticeSource:
     error: type[BaseException] = KeyboardInterrupt
     delay_s: float = 0.0
     calls_file: str | None = None
+    unbounded: bool = True
 
     def __len__(self) -> int:
         return self.n

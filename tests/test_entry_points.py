@@ -80,6 +80,13 @@ def test_default_config_is_the_cnn_on_synthetic_data():
     assert cfg.model.net.activation == cfg.model.activation
 
 
+def test_the_simulated_range_follows_the_grid_of_the_readme_moka_example(tmp_path):
+    cfg = compose_train([*in_tmp(tmp_path), "data.simulation.wavelength=MoKa", "data.grid.start_deg=2",
+                         "data.grid.stop_deg=45"])
+    low, high = instantiate(cfg.data).simulator.two_theta_range
+    assert low < 2.0 and 45.0 < high < 46.0, (low, high)  # widened by the zero shift and strain it may undo
+
+
 def tiny_overrides(tmp_path: Path, data_dir: Path) -> list[str]:
     return [
         f"paths.log_dir={tmp_path / 'outputs'}",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import subprocess
@@ -40,9 +41,18 @@ def trained(tmp_path_factory) -> dict:
             "data.grid.step_deg=0.1", "trainer.max_epochs=2", "callbacks.rich_progress_bar=null",
             "model.net.channels=[8,16]", "model.net.head_hidden=32",
         ])
-    metrics = train(cfg)
+    loads = []  # weights_only of every torch.load during training (resume, test, calibration)
+    real_load = torch.load
+
+    def recording_load(*args, **kwargs):
+        loads.append(kwargs.get("weights_only"))
+        return real_load(*args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(torch, "load", recording_load)
+        metrics = train(cfg)
     checkpoint = next((root / "run" / "checkpoints").glob("epoch_*.ckpt"))
-    return {"root": root, "checkpoint": checkpoint, "metrics": metrics}
+    return {"root": root, "checkpoint": checkpoint, "metrics": metrics, "loads": loads}
 
 
 def run(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
@@ -64,9 +74,18 @@ def test_checkpoint_carries_everything_needed_to_use_it(trained):
     assert temperature > 0 and temperature != 1.0, "the best checkpoint was not calibrated"
 
 
+def test_every_saved_checkpoint_carries_a_fitted_temperature_and_loads_weights_only(trained):
+    saved = sorted((trained["checkpoint"].parent).glob("*.ckpt"))
+    assert {path.name for path in saved} >= {"last.ckpt", trained["checkpoint"].name}
+    for path in saved:
+        temperature = float(torch.load(path, map_location="cpu", weights_only=True)["state_dict"]["temperature"])
+        assert temperature > 0 and temperature != 1.0, f"{path.name} was not calibrated"
+    assert trained["loads"] and all(weights_only is True for weights_only in trained["loads"]), trained["loads"]
+
+
 def test_checkpoint_round_trip_in_a_fresh_process_gives_the_same_probabilities(trained, tmp_path):
     rng = np.random.default_rng(0)
-    module = CrystalSystemClassifier.load_from_checkpoint(trained["checkpoint"], map_location="cpu", weights_only=False).eval()
+    module = CrystalSystemClassifier.load_from_checkpoint(trained["checkpoint"], map_location="cpu", weights_only=True).eval()
     profiles = rng.random((5, module.hparams.input_length)).astype(np.float32)
     expected = CrystalSystemPredictor(module).predict_proba(profiles)  # adds the features the model reads
     np.save(tmp_path / "profiles.npy", profiles)
@@ -146,8 +165,10 @@ def test_eval_metrics_agree_with_the_confusion_matrix(trained, inputs, tmp_path)
     cif_dir.mkdir()
     for cif in inputs.glob("*.cif"):
         (cif_dir / cif.name).write_bytes(cif.read_bytes())
-    run([str(BIN / "xrdnet-eval"), f"ckpt_path={trained['checkpoint']}", f"cif_dir={cif_dir}",
-         f"paths.log_dir={tmp_path / 'outputs'}", f"paths.data_dir={trained['root'] / 'data'}", "build_workers=1"], tmp_path)
+    result = run([str(BIN / "xrdnet-eval"), f"ckpt_path={trained['checkpoint']}", f"cif_dir={cif_dir}",
+                  f"paths.log_dir={tmp_path / 'outputs'}", f"paths.data_dir={trained['root'] / 'data'}", "build_workers=1"],
+                 tmp_path)
+    assert "could not be verified" not in result.stdout  # the checkpoint records its split, and it matches
     metrics_files = list((tmp_path / "outputs").rglob("metrics.json"))
     assert len(metrics_files) == 1
     results = json.loads(metrics_files[0].read_text())
@@ -228,3 +249,24 @@ def test_foreign_or_damaged_checkpoints_give_one_line_and_exit_2(trained, tmp_pa
             assert result.returncode == 2, (name, command[0], result.stderr[-2000:])
             lines = result.stderr.strip().splitlines()
             assert len(lines) == 1 and words in lines[0] and str(tmp_path / name) in lines[0], lines
+
+
+def test_eval_refuses_another_test_split_and_notes_a_checkpoint_without_one(trained, tmp_path):
+    checkpoint = torch.load(trained["checkpoint"], map_location="cpu", weights_only=True)
+    record = checkpoint["hyper_parameters"]["data_info"]["training_data"]
+    assert record["dataset"].startswith("synthetic-") and len(record["test_split_sha256"]) == 64
+    other, older = copy.deepcopy(checkpoint), copy.deepcopy(checkpoint)
+    other["hyper_parameters"]["data_info"]["training_data"]["test_split_sha256"] = "0" * 64
+    del older["hyper_parameters"]["data_info"]["training_data"]  # as in checkpoints from before the record
+    torch.save(other, tmp_path / "other_split.ckpt")
+    torch.save(older, tmp_path / "older.ckpt")
+    settings = ["aflow_prototypes=false", f"paths.data_dir={trained['root'] / 'data'}", f"paths.log_dir={tmp_path / 'out'}"]
+    refused = subprocess.run([str(BIN / "xrdnet-eval"), f"ckpt_path={tmp_path / 'other_split.ckpt'}", *settings],
+                             cwd=tmp_path, env=ENV, capture_output=True, text=True, timeout=300)
+    lines = refused.stderr.strip().splitlines()
+    assert refused.returncode == 2 and len(lines) == 1, refused.stderr[-2000:]
+    assert "test split differs" in lines[0] and str(tmp_path / "other_split.ckpt") in lines[0]
+    accepted = run([str(BIN / "xrdnet-eval"), f"ckpt_path={tmp_path / 'older.ckpt'}", *settings], tmp_path)
+    assert "records no training split" in accepted.stdout and "could not be verified" in accepted.stdout
+    results = json.loads(next((tmp_path / "out").rglob("metrics.json")).read_text())
+    assert results["sets"]["test"]["accuracy"] == pytest.approx(trained["metrics"]["test/acc"], abs=1e-6)

@@ -64,6 +64,8 @@ def labelled_profiles(cfg: DictConfig, predictor: CrystalSystemPredictor,
         else:
             datamodule = instantiate({**data_config, "real_source": None, "data_dir": cfg.paths.data_dir})
             datamodule.setup("test")
+            check_split(cfg.ckpt_path, predictor.module.hparams.data_info.get("training_data"),
+                        datamodule.training_data_record())
             indices = datamodule.split_indices["test"]
             profiles, labels = datamodule.test_set.tensors
             profiles = profiles[:, :predictor.grid.n_points]  # the profiles alone: the predictor adds what else the model reads
@@ -76,6 +78,26 @@ def labelled_profiles(cfg: DictConfig, predictor: CrystalSystemPredictor,
         profiles, labels = rendered.tensors
         sets[name] = (profiles.numpy(), labels.numpy(), peaks.names, peaks.manifest.get("skipped", []))
     return sets
+
+
+class SplitMismatchError(ValueError):
+    """The held-out split eval rebuilt is not the one the checkpoint's model was tested on."""
+
+
+def check_split(ckpt_path, trained: dict | None, rebuilt: dict) -> None:
+    """Refuse a rebuilt test split whose crystals differ from the recorded one; note what cannot be checked."""
+    if not trained:
+        print(f"note: {ckpt_path} records no training split (an older checkpoint): the synthetic test split "
+              f"could not be verified")
+        return
+    if trained["test_split_sha256"] != rebuilt["test_split_sha256"]:
+        raise SplitMismatchError(
+            f"{ckpt_path}: the rebuilt test split differs from the one this model was trained with (dataset "
+            f"{rebuilt['dataset']}, trained on {trained['dataset']}: other code or package versions made other "
+            f"crystals), so it may hold training crystals; evaluate with synthetic_test=false")
+    if trained["dataset"] != rebuilt["dataset"]:
+        print(f"note: {ckpt_path} was trained on dataset {trained['dataset']}, the test split is rebuilt in "
+              f"{rebuilt['dataset']} (other package versions?); it holds the same crystals")
 
 
 def evaluate(cfg: DictConfig) -> dict:
@@ -157,7 +179,7 @@ def main(cfg: DictConfig) -> None:
     try:
         with exit_on_setup_error("xrdnet-eval"):
             evaluate(cfg)
-    except (CheckpointError, FileNotFoundError) as error:
+    except (CheckpointError, SplitMismatchError, FileNotFoundError) as error:
         print(f"xrdnet-eval: {error}", file=sys.stderr)
         sys.exit(2)
 

@@ -20,6 +20,7 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
 from xrdnet.config import CONFIG_DIR, instantiate_group
+from xrdnet.data.ranks import prepare_data_once
 from xrdnet.utils.atomic import write_json_atomic
 from xrdnet.utils.errors import exit_on_setup_error
 
@@ -36,26 +37,27 @@ def train(cfg: DictConfig) -> dict[str, float]:
         torch.set_num_threads(int(cfg.torch_threads))
     started = time.time()
 
+    callbacks = instantiate_group(cfg.get("callbacks"))
+    loggers = instantiate_group(cfg.get("logger"))
+    # the Trainer comes first: its ranks decide which process builds the data
+    trainer: L.Trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False)
     datamodule = instantiate(cfg.data)
-    # the model's inputs depend on the data, so it is loaded before the Trainer exists, in every
-    # process (DDP ranks, sweep jobs): a dataset's build lock lets one build it while the others wait
-    # and then load it; trainer.fit's own prepare_data/setup find it loaded
-    datamodule.prepare_data()
+    # the model's inputs depend on the data, so it is loaded before fit: local rank 0 builds the
+    # datasets and their features (Lightning's prepare_data rule), the other ranks wait and load;
+    # trainer.fit's own prepare_data/setup find it loaded
+    prepare_data_once(trainer, datamodule)
     datamodule.setup("fit")
     model_inputs = datamodule.model_kwargs()
     if "data_info" in model_inputs:
         # the data config rides in the checkpoint so xrdnet-eval can rebuild the held-out split
         model_inputs["data_info"] = {**model_inputs["data_info"], "datamodule": OmegaConf.to_container(cfg.data)}
     model = instantiate(cfg.model, **model_inputs)
-    callbacks = instantiate_group(cfg.get("callbacks"))
-    loggers = instantiate_group(cfg.get("logger"))
-    trainer: L.Trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False)
     for logger in loggers:
         logger.log_hyperparams({"seed": cfg.get("seed"), "tags": list(cfg.get("tags") or []),
                                 "model": OmegaConf.to_container(cfg.model), "data": OmegaConf.to_container(cfg.data)})
 
     if cfg.get("train", True):
-        trainer.fit(model, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
+        trainer.fit(model, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"), weights_only=True)
     metrics = _scalars(trainer.callback_metrics)
 
     best_path = ""
@@ -64,7 +66,7 @@ def train(cfg: DictConfig) -> dict[str, float]:
     if cfg.get("test", True):
         if not best_path and not cfg.get("train", True) and cfg.get("ckpt_path"):
             best_path = cfg.ckpt_path
-        trainer.test(model, datamodule=datamodule, ckpt_path=best_path or None, weights_only=False)
+        trainer.test(model, datamodule=datamodule, ckpt_path=best_path or None, weights_only=True)
         metrics.update(_scalars(trainer.callback_metrics))
 
     summary = {"metrics": metrics, "best_checkpoint": best_path, "run_dir": cfg.paths.output_dir,

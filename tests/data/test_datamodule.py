@@ -1,10 +1,22 @@
-"""XRDDataModule: stratified, seeded, leak-free splits; augmentation changes profiles, not labels."""
+"""XRDDataModule: stratified, seeded, leak-free splits; augmentation changes profiles, not labels;
+one process prepares the data; on-the-fly crystals are shared out over DDP ranks and loader workers."""
+
+import json
+import multiprocessing as mp
+import time
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 import torch
+import torch.distributed as dist
+from pymatgen.core import Lattice, Structure
 
-from xrdnet.data.datamodule import XRDDataModule, stratified_split
+from xrdnet.data.datamodule import SPARE_OFFSET, XRDDataModule, stratified_split
+from xrdnet.data.ranks import prepare_data_once
+from xrdnet.xrd.wavelengths import d_to_two_theta, two_theta_to_d
+
+needs_fork = pytest.mark.skipif("fork" not in mp.get_all_start_methods(), reason="needs the fork start method")
 
 FRACTIONS = (0.8, 0.1, 0.1)
 
@@ -106,3 +118,95 @@ def test_build_settings_reach_the_dataset_build_and_a_loaded_datamodule_does_not
     monkeypatch.setattr(datamodule_module, "build_or_load", lambda *args, **kwargs: pytest.fail("loaded again"))
     datamodule.prepare_data()
     datamodule.setup("fit")
+
+
+def test_a_finite_source_is_refused_for_on_the_fly_training_in_one_line(tmp_path, LatticeSource):
+    with pytest.raises(ValueError, match="only its 28 items") as refused:
+        make_datamodule(tmp_path, LatticeSource(n=28, unbounded=False), train_mode="on_the_fly")
+    assert "\n" not in str(refused.value)
+
+
+def _wait_then_load(tmp_path, source, result_path) -> None:
+    """A rank other than local rank 0: building the dataset or computing features here fails the test."""
+    from xrdnet.data import dataset as dataset_module
+    from xrdnet.data import features as features_module
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("a rank other than 0 built data")
+
+    dataset_module._build = features_module._compute = forbidden
+    datamodule = make_datamodule(tmp_path, source, features="indexing", feature_copies=1)
+    prepare_data_once(SimpleNamespace(local_rank=1, global_rank=1), datamodule, poll_s=0.05)
+    datamodule.setup("fit")
+    np.save(result_path, datamodule.feature_table)
+
+
+@needs_fork
+def test_only_local_rank_0_prepares_data_and_features_the_others_wait_and_load(tmp_path, LatticeSource):
+    source = LatticeSource(n=28)
+    waiting = mp.get_context("fork").Process(target=_wait_then_load, args=(tmp_path, source, tmp_path / "rank1.npy"))
+    waiting.start()
+    time.sleep(1.0)  # rank 1 arrives first: it must wait rather than build
+    assert waiting.is_alive()
+    datamodule = make_datamodule(tmp_path, source, features="indexing", feature_copies=1)
+    prepare_data_once(SimpleNamespace(local_rank=0, global_rank=0), datamodule)
+    datamodule.setup("fit")
+    waiting.join(timeout=120)
+    assert waiting.exitcode == 0
+    np.testing.assert_array_equal(np.load(tmp_path / "rank1.npy"), datamodule.feature_table)
+
+
+def _on_the_fly_rank(rank, world, tmp_path, LatticeSource) -> None:
+    dist.init_process_group("gloo", init_method=f"file://{tmp_path / 'process_group'}", rank=rank, world_size=world)
+    try:
+        # the source records every crystal it makes, from this rank's loader workers
+        source = LatticeSource(n=14, broken=(17,), calls_file=str(tmp_path / f"calls-{rank}.txt"))
+        datamodule = make_datamodule(tmp_path, source, train_mode="on_the_fly", fresh_per_epoch=13, num_workers=2,
+                                     batch_size=4)
+        datamodule.setup("fit")
+        loader = datamodule.train_dataloader()
+        labels = [int(label) for _, batch_labels in loader for label in batch_labels]
+        (tmp_path / f"rank-{rank}.json").write_text(json.dumps({"items": len(labels), "len": len(loader.dataset)}))
+    finally:
+        dist.destroy_process_group()
+
+
+@needs_fork
+def test_on_the_fly_crystals_are_disjoint_over_ddp_ranks_and_loader_workers(tmp_path, LatticeSource):
+    make_datamodule(tmp_path, LatticeSource(n=14, broken=(17,))).prepare_data()  # the fixed dataset, built once
+    ctx = mp.get_context("fork")
+    ranks = [ctx.Process(target=_on_the_fly_rank, args=(rank, 2, tmp_path, LatticeSource)) for rank in range(2)]
+    for process in ranks:
+        process.start()
+    for process in ranks:
+        process.join(timeout=180)
+    assert [process.exitcode for process in ranks] == [0, 0]
+    seen = [[int(i) for i in (tmp_path / f"calls-{rank}.txt").read_text().split()] for rank in range(2)]
+    assert all(len(indices) == len(set(indices)) for indices in seen), "a crystal was made twice on one rank"
+    assert not set(seen[0]) & set(seen[1]), "two ranks trained on the same crystal"
+    first = 14  # fresh crystals start after the fixed dataset's 14
+    regular = {i for indices in seen for i in indices if i < first + SPARE_OFFSET}
+    assert regular == set(range(first, first + 12)), "13 per epoch over 2 ranks: 6 each, every one dealt once"
+    spares = [i for indices in seen for i in indices if i >= first + SPARE_OFFSET]
+    assert len(spares) == 1, "the broken crystal 17 is replaced by one spare"
+    results = [json.loads((tmp_path / f"rank-{rank}.json").read_text()) for rank in range(2)]
+    assert results == [{"items": 6, "len": 6}] * 2, "every rank yields the same number of items"
+
+
+def test_simulated_range_follows_the_grid_plus_what_augmentation_moves_peaks_by(tmp_path, toy_source):
+    augment = {"zero_shift_deg": 0.05, "strain": 0.005}
+    datamodule = make_datamodule(tmp_path, toy_source, simulation={"wavelength": "MoKa"},
+                                 grid={"start_deg": 2.0, "stop_deg": 45.0, "step_deg": 0.02}, augment=augment)
+    low, high = datamodule.simulator.two_theta_range
+    wavelength = datamodule.simulator.wavelength_angstrom
+    # the outermost simulated peaks, strained and shifted towards the grid, land on its edges (to 0.01°)
+    assert d_to_two_theta(two_theta_to_d(low, wavelength) * (1 - 0.005), wavelength) + 0.05 == pytest.approx(2.0, abs=0.011)
+    assert d_to_two_theta(two_theta_to_d(high, wavelength) * (1 + 0.005), wavelength) - 0.05 == pytest.approx(45.0, abs=0.011)
+    # physics: a 12 Å simple-cubic cell diffracts MoKα (0.711 Å) at 2θ(100) = 3.4°, below the old fixed 5°
+    peaks = datamodule.simulator.simulate(Structure(Lattice.cubic(12.0), ["Cs"], [[0, 0, 0]]))
+    assert peaks.two_theta.min() < 5.0
+    assert peaks.two_theta.min() == pytest.approx(d_to_two_theta(12.0, wavelength), abs=1e-3)
+    unaugmented = make_datamodule(tmp_path, toy_source, grid={"start_deg": 10.0, "stop_deg": 60.0}, augment=None)
+    assert unaugmented.simulator.two_theta_range == (10.0, 60.0)
+    explicit = make_datamodule(tmp_path, toy_source, simulation={"two_theta_range": [5.0, 90.0]})
+    assert explicit.simulator.two_theta_range == (5.0, 90.0)  # checkpoints' stored configs keep their range

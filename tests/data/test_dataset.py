@@ -319,3 +319,21 @@ def test_folder_from_before_checksums_is_still_reused(tmp_path, toy_source, monk
 
     monkeypatch.setattr(dataset_module, "_build", lambda *args: pytest.fail("rebuilt an intact dataset"))
     assert len(build_or_load(tmp_path, toy_source, simulator, num_workers=1, progress=False)) == toy_source.n
+
+
+def test_versions_of_the_packages_that_shape_the_data_are_in_the_cache_key(tmp_path, toy_source, monkeypatch):
+    from importlib import metadata
+
+    from xrdnet.data import dataset as dataset_module
+
+    simulator = XRDSimulator()
+    key = dataset_module.cache_key(toy_source, simulator)
+    assert key["packages"] == {package: metadata.version(package) for package in ("pymatgen", "pyxtal", "spglib", "numpy")}
+    built = build_or_load(tmp_path, toy_source, simulator, num_workers=1, progress=False)
+    assert built.manifest["cache_key"]["packages"] == key["packages"]
+    folder = dataset_folder(tmp_path, toy_source, simulator)
+    # the same settings under another spglib: another folder, so data built by the old one is not reused
+    installed = dataset_module._package_versions
+    monkeypatch.setattr(dataset_module, "_package_versions",
+                        lambda packages=dataset_module._VERSIONED_PACKAGES: {**installed(packages), "spglib": "0.0.1"})
+    assert dataset_folder(tmp_path, toy_source, simulator) != folder

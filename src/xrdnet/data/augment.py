@@ -114,6 +114,23 @@ class PeakAugmenter:
         self._ramp_up = self._from_start / (self.grid.stop_deg - self.grid.start_deg)
         self._ramp_down = 1.0 - self._ramp_up
 
+    def simulation_range(self) -> tuple[float, float]:
+        """2θ range (degrees) of the simulated peaks this augmentation can move onto its grid.
+
+        A peak at the grid's edge 2θ_e can come from sin θ = sin θ_e · (1 ± s)(1 + k)^±1 (strain s scales
+        d by 1 + ε, |ε| <= s; a Kα line moves λ by at most the relative split k of the weighted mean the
+        peaks are simulated at; Bragg: sin θ = λ / 2d), then from ± the zero shift z degrees. Rounded
+        outwards to 0.01°. Peaks outside it never reach the grid, so simulating them is wasted.
+        """
+        split = self.kalpha2_split[1] if self.kalpha2_probability and self.kalpha2_split else 0.0
+        low_deg = max(self.grid.start_deg - self.zero_shift_deg, 0.0)
+        high_deg = min(self.grid.stop_deg + self.zero_shift_deg, 180.0)
+        low_sin = np.sin(np.radians(low_deg / 2)) * (1.0 - self.strain) / (1.0 + split)
+        high_sin = min(np.sin(np.radians(high_deg / 2)) * (1.0 + self.strain) * (1.0 + split), 1.0)
+        low = np.floor(2 * np.degrees(np.arcsin(low_sin)) * 100 + 1e-6) / 100
+        high = np.ceil(2 * np.degrees(np.arcsin(high_sin)) * 100 - 1e-6) / 100
+        return float(low), float(min(high, 180.0))
+
     def render_clean(self, two_theta_deg: np.ndarray, intensity: np.ndarray, wavelength_angstrom: float) -> np.ndarray:
         """The unperturbed profile (validation/test), with the same grid and settings."""
         return render_profile(two_theta_deg, intensity, self.grid, self.settings, wavelength_angstrom)

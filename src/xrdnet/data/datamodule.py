@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Sequence
 
@@ -12,9 +13,10 @@ from torch.utils.data import DataLoader, Dataset, IterableDataset, TensorDataset
 
 from xrdnet.crystal import CRYSTAL_SYSTEMS, NUM_CLASSES
 from xrdnet.data.augment import PeakAugmenter
-from xrdnet.data.dataset import (DEFAULT_CHUNK_SIZE, DEFAULT_MAX_SKIP_FRACTION, ITEM_ERRORS, PeakListSet,
-                                  build_or_load, dataset_folder)
-from xrdnet.data.features import FEATURE_KINDS, cached_features
+from xrdnet.data.dataset import (DEFAULT_CHUNK_SIZE, DEFAULT_MAX_SKIP_FRACTION, ITEM_ERRORS, MANIFEST_FILE, DatasetError,
+                                  PeakListSet, build_or_load, dataset_folder)
+from xrdnet.data.features import FEATURE_KINDS, cached_features, feature_files
+from xrdnet.data.ranks import process_rank
 from xrdnet.structures.base import StructureSource
 from xrdnet.xrd.axis import ModelAxis
 from xrdnet.xrd.peaks import XRDSimulator
@@ -22,6 +24,12 @@ from xrdnet.xrd.profile import ProfileSettings, TwoThetaGrid, render_profile
 from xrdnet.xrd.wavelengths import wavelength_name
 
 log = logging.getLogger(__name__)
+
+
+def split_fingerprint(peaks: PeakListSet, positions: np.ndarray) -> str:
+    """sha256 of the (source index, label) pairs of the items at `positions`: which crystals a split holds."""
+    pairs = np.stack([peaks.indices[positions], peaks.labels[positions]], axis=1).astype(np.int64)
+    return hashlib.sha256(pairs[np.argsort(pairs[:, 0], kind="stable")].tobytes()).hexdigest()
 
 
 def stratified_split(labels: np.ndarray, fractions: Sequence[float], seed: int) -> list[np.ndarray]:
@@ -77,13 +85,21 @@ class RenderedPeaks(Dataset):
         return torch.from_numpy(np.asarray(profile, dtype=np.float32)), int(self.peaks.labels[index])
 
 
+# Spare crystals (replacing the ones that cannot be used) have indices this much higher than the
+# epochs' own: far above any epoch's, so a spare is never also an epoch's regular crystal.
+SPARE_OFFSET = 2**40
+
+
 class FreshCrystals(IterableDataset):
     """A new set of crystals every epoch, generated and simulated inside the loader workers.
 
     Item k of epoch e is source item `first_index + e * per_epoch + k`: every item depends only on its
     index, so runs are reproducible, epochs never repeat a crystal, and the index range starts after
-    the fixed dataset's so validation and test crystals are never trained on. Workers take every
-    num_workers-th item. Items that cannot be generated or have no peaks are skipped.
+    the fixed dataset's so validation and test crystals are never trained on. The items are dealt
+    out like cards, so no two processes see the same crystal: DDP rank r of `world` takes k = r,
+    r + world, ..., and its loader worker w of W every W-th of those. Every rank yields
+    per_epoch // world items (DDP needs the same number of batches on every rank): a crystal that
+    cannot be generated or has no peaks is replaced by the next spare of its (rank, worker) pair.
     """
 
     def __init__(self, source: StructureSource, simulator: XRDSimulator, augmenter: PeakAugmenter,
@@ -91,22 +107,37 @@ class FreshCrystals(IterableDataset):
         self.source, self.simulator, self.augmenter = source, simulator, augmenter
         self.per_epoch, self.first_index, self.seed = per_epoch, first_index, seed
         self.epoch = 0
+        # (rank, world size) of the process that iterates; set by EpochAwareLoader in the main
+        # process, since loader workers started by spawn do not see torch.distributed's group
+        self.rank_and_world: tuple[int, int] | None = None
 
     def __len__(self) -> int:
-        return self.per_epoch
+        return self.per_epoch // (self.rank_and_world or process_rank())[1]
 
     def __iter__(self):
         worker = get_worker_info()
         worker_id, num_workers = (worker.id, worker.num_workers) if worker else (0, 1)
+        rank, world = self.rank_and_world or process_rank()
+        per_rank = self.per_epoch // world
         start = self.first_index + self.epoch * self.per_epoch
-        for k in range(worker_id, self.per_epoch, num_workers):
+        quota = len(range(worker_id, per_rank, num_workers))
+        m = worker_id
+        while quota:
+            k = rank + world * m  # this pair's m-th card: the m-th of rank r's, worker w's every W-th
+            m += num_workers
+            spare = k - world * per_rank
+            if spare >= self.per_epoch:
+                raise DatasetError(f"{self.source.kind}: on-the-fly epoch {self.epoch}: rank {rank}, worker {worker_id} "
+                                   f"ran out of spare crystals: almost none can be used (check the source and 2θ range)")
+            index = start + k if spare < 0 else self.first_index + SPARE_OFFSET + self.epoch * self.per_epoch + spare
             try:
-                item = self.source.get(start + k)
+                item = self.source.get(index)
                 peaks = self.simulator.simulate(item.structure)
-            except ITEM_ERRORS:  # a bad crystal is skipped (the next one is independent); a bug stops training
+            except ITEM_ERRORS:  # a bad crystal is replaced by a spare; a bug stops training
                 continue
             rng = np.random.default_rng([self.seed, self.epoch, k])
             profile = self.augmenter(peaks.two_theta, peaks.intensity, peaks.wavelength, rng)
+            quota -= 1
             yield torch.from_numpy(np.asarray(profile, dtype=np.float32)), int(item.label)
 
 
@@ -119,6 +150,7 @@ class EpochAwareLoader(DataLoader):
 
     def __iter__(self):
         self.dataset.epoch = self.epoch_of_trainer()
+        self.dataset.rank_and_world = process_rank()
         return super().__iter__()
 
 
@@ -163,8 +195,12 @@ class XRDDataModule(LightningDataModule):
             null: no limit.
         train_mode: 'cached' trains on the fixed dataset's training split, re-rendered with fresh
             augmentation every epoch; 'on_the_fly' generates `fresh_per_epoch` new crystals every
-            epoch in the loader workers (val/test stay the fixed dataset's splits).
-        fresh_per_epoch: crystals per epoch in on_the_fly mode.
+            epoch in the loader workers (val/test stay the fixed dataset's splits); it needs a
+            source with items past its length (`unbounded`, e.g. synthetic).
+        fresh_per_epoch: crystals per epoch in on_the_fly mode, shared out over the DDP ranks.
+
+    `simulation.two_theta_range` null or absent: the grid's range, widened by what augmentation can
+    move a peak by (PeakAugmenter.simulation_range), so every peak that can reach the grid is simulated.
     """
 
     def __init__(
@@ -192,10 +228,15 @@ class XRDDataModule(LightningDataModule):
     ):
         super().__init__()
         self.source, self.real_source, self.data_dir = source, real_source, data_dir
-        self.simulator = XRDSimulator(**(simulation or {}))
         self.grid = TwoThetaGrid(**(grid or {}))
         self.settings = ProfileSettings(**(profile or {}))
         self.augment_config = dict(augment) if augment else None
+        self.augmenter = PeakAugmenter(grid=self.grid, settings=self.settings, **(self.augment_config or {}))
+        simulation = dict(simulation or {})
+        if simulation.get("two_theta_range") is None:
+            simulation["two_theta_range"] = (self.augmenter.simulation_range() if self.augment_config
+                                             else (self.grid.start_deg, self.grid.stop_deg))
+        self.simulator = XRDSimulator(**simulation)
         self.axis = ModelAxis(**(axis or {}))
         if features is not None and features not in FEATURE_KINDS:
             raise ValueError(f"unknown features {features!r}; options: {', '.join(FEATURE_KINDS)} or null")
@@ -211,23 +252,52 @@ class XRDDataModule(LightningDataModule):
         self.build_chunk_size, self.max_skip_fraction = int(build_chunk_size), max_skip_fraction
         if train_mode not in ("cached", "on_the_fly"):
             raise ValueError(f"train_mode must be 'cached' or 'on_the_fly', got {train_mode!r}")
+        if train_mode == "on_the_fly" and not getattr(source, "unbounded", False):
+            raise ValueError(f"train_mode=on_the_fly needs new crystals every epoch, but the {source.kind} source has "
+                             f"only its {len(source)} items; use train_mode=cached or a synthetic source")
         self.train_mode, self.fresh_per_epoch = train_mode, fresh_per_epoch
         self.peaks: PeakListSet | None = None
         self.real_peaks: PeakListSet | None = None
         self.split_indices: dict[str, np.ndarray] = {}
+        self._loaded: dict[str, PeakListSet] = {}  # dataset folder -> its data, loaded once per process
 
     # ---- data -------------------------------------------------------------------------------
     def _load(self, source: StructureSource) -> PeakListSet:
-        # every DDP rank may get here: the build lock lets one build while the others wait, then load
-        return build_or_load(self.data_dir, source, self.simulator, num_workers=self.build_workers,
-                             chunk_size=self.build_chunk_size, max_skip_fraction=self.max_skip_fraction)
+        # after prepare_data this only loads; without it (a rank that did not wait) the build lock lets
+        # one process build while the others wait, then load
+        folder = str(dataset_folder(self.data_dir, source, self.simulator))
+        if folder not in self._loaded:
+            self._loaded[folder] = build_or_load(self.data_dir, source, self.simulator, num_workers=self.build_workers,
+                                                 chunk_size=self.build_chunk_size, max_skip_fraction=self.max_skip_fraction)
+        return self._loaded[folder]
+
+    def _sources(self) -> list[tuple[StructureSource, int]]:
+        """(source, augmented feature copies) of every dataset this module uses."""
+        sources = [(self.source, self.feature_copies)]
+        if self.real_source is not None:
+            sources.append((self.real_source, 0))
+        return sources
 
     def prepare_data(self) -> None:
+        """Build or find every dataset and its cached features: run by one process per node (see data.ranks)."""
         if self.peaks is not None:  # already set up (xrdnet-train loads the data before the Trainer exists)
             return
-        self._load(self.source)
-        if self.real_source is not None:
-            self._load(self.real_source)
+        for source, copies in self._sources():
+            peaks = self._load(source)
+            if self.features:
+                self._features(peaks, source, copies)
+
+    def is_prepared(self) -> bool:
+        """Whether prepare_data's files are all in place, so that setup only has to load them."""
+        for source, copies in self._sources():
+            folder = dataset_folder(self.data_dir, source, self.simulator)
+            files = [folder / MANIFEST_FILE]
+            if self.features:
+                files += feature_files(folder, self.grid, self.settings, self.augmenter, copies, self.split_seed,
+                                       self.features)
+            if not all(path.is_file() for path in files):
+                return False
+        return True
 
     def setup(self, stage: str | None = None) -> None:
         if self.peaks is not None:
@@ -236,10 +306,10 @@ class XRDDataModule(LightningDataModule):
         train, val, test = stratified_split(self.peaks.labels, self.split, self.split_seed)
         self.split_indices = {"train": train, "val": val, "test": test}
         real_features = None
-        augmenter = PeakAugmenter(grid=self.grid, settings=self.settings, **(self.augment_config or {}))
+        augmenter = self.augmenter
         if self.features:
             # copy 0: clean renders (validation, test, and the standardization); the rest: augmented ones
-            self.feature_table = self._features(self.peaks, self.source, augmenter, self.feature_copies)
+            self.feature_table = self._features(self.peaks, self.source, self.feature_copies)
             self.feature_mean = self.feature_table[0, train].mean(axis=0)
             self.feature_scale = self.feature_table[0, train].std(axis=0) + 1e-6
         if self.train_mode == "on_the_fly":
@@ -254,17 +324,16 @@ class XRDDataModule(LightningDataModule):
         if self.real_source is not None:
             self.real_peaks = self._load(self.real_source)
             if self.features:
-                real_features = self._features(self.real_peaks, self.real_source)[0]
+                real_features = self._features(self.real_peaks, self.real_source, 0)[0]
             self.real_set = render_all(self.real_peaks, np.arange(len(self.real_peaks)), self.grid, self.settings,
                                        real_features)
         counts = {name: int(c) for name, c in zip(CRYSTAL_SYSTEMS, np.bincount(self.peaks.labels[train], minlength=NUM_CLASSES))}
         log.info("split sizes train/val/test = %d/%d/%d; train counts %s", len(train), len(val), len(test), counts)
 
-    def _features(self, peaks: PeakListSet, source: StructureSource, augmenter: PeakAugmenter | None = None,
-                  copies: int = 0) -> np.ndarray:
+    def _features(self, peaks: PeakListSet, source: StructureSource, copies: int) -> np.ndarray:
         folder = dataset_folder(self.data_dir, source, self.simulator)
         return cached_features(peaks, folder, self.grid, self.settings, num_workers=self.build_workers,
-                               augmenter=augmenter, copies=copies, seed=self.split_seed, kind=self.features)
+                               augmenter=self.augmenter, copies=copies, seed=self.split_seed, kind=self.features)
 
     # ---- loaders ----------------------------------------------------------------------------
     def _loader(self, dataset, shuffle: bool) -> DataLoader:
@@ -317,7 +386,16 @@ class XRDDataModule(LightningDataModule):
                 "scale": self.feature_scale.round(6).tolist()},
             "normalization": "max",
             "class_names": list(CRYSTAL_SYSTEMS),
+            "training_data": self.training_data_record(),
         }
+
+    def training_data_record(self) -> dict | None:
+        """Which dataset (its cache folder's name) and which held-out crystals a model trained on this data saw
+        as test split; xrdnet-eval compares it with the split it rebuilds. None before setup."""
+        if self.peaks is None:
+            return None
+        return {"dataset": dataset_folder(self.data_dir, self.source, self.simulator).name,
+                "test_split_sha256": split_fingerprint(self.peaks, self.split_indices["test"])}
 
     def model_kwargs(self) -> dict:
         return {"input_length": self.grid.n_points, "class_weights": self.class_weights(), "data_info": self.describe()}

@@ -55,6 +55,9 @@ FORMAT_VERSION = 1
 ARRAYS_FILE = "arrays.npz"
 MANIFEST_FILE = "manifest.json"
 _VERSIONED_PACKAGES = ("xrdnet", "pymatgen", "pyxtal", "numpy", "spglib")
+# packages whose versions shape the data (structure generation, symmetry labels, random streams,
+# simulation): part of the cache key, so an upgrade builds anew instead of reusing other-version data
+DATA_PACKAGES = ("pymatgen", "pyxtal", "spglib", "numpy")
 DEFAULT_CHUNK_SIZE = 2000
 DEFAULT_MAX_SKIP_FRACTION = 0.05
 
@@ -136,11 +139,16 @@ def file_sha256(path: str | os.PathLike) -> str:
 
 
 def cache_key(source: StructureSource, simulator: XRDSimulator) -> dict:
-    """Everything that determines the dataset's content; its hash names the cache folder."""
+    """Everything that determines the dataset's content; its hash names the cache folder.
+
+    FORMAT_VERSION stands for this project's generation and simulation code (a test pins the engine's
+    output to it); the versions of DATA_PACKAGES for the libraries that shape the data.
+    """
     return {
         "format_version": FORMAT_VERSION,
         "source": source.describe(),
         "simulation": simulation_config(simulator),
+        "packages": _package_versions(DATA_PACKAGES),
     }
 
 
@@ -455,9 +463,9 @@ def _manifest(source, simulator, labels, skipped, n_relabelled, n_requested, sec
     }
 
 
-def _package_versions() -> dict[str, str]:
+def _package_versions(packages: Sequence[str] = _VERSIONED_PACKAGES) -> dict[str, str]:
     versions = {}
-    for package in _VERSIONED_PACKAGES:
+    for package in packages:
         try:
             versions[package] = metadata.version(package)
         except metadata.PackageNotFoundError:

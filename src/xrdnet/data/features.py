@@ -29,7 +29,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from xrdnet.data.augment import PeakAugmenter
-from xrdnet.data.dataset import PeakListSet
+from xrdnet.data.dataset import PeakListSet, build_lock
 from xrdnet.utils.atomic import atomic_path
 from xrdnet.xrd import indexing, indexing_low
 from xrdnet.xrd.indexing import indexing_features
@@ -92,31 +92,57 @@ def cached_features(peaks: PeakListSet, folder: str | os.PathLike, grid: TwoThet
     if copies and augmenter is None:
         raise ValueError("augmented feature copies need an augmenter")
     size = feature_set(kind).size
-    clean = _cached(Path(folder) / f"{kind}_features-{feature_key(grid, settings, kind=kind)}.npy",
-                    (1, len(peaks), size), lambda: _compute(peaks, grid, settings, num_workers, kind)[None])
+    files = feature_files(folder, grid, settings, augmenter, copies, seed, kind)
+    clean = _cached(files[0], (1, len(peaks), size), lambda: _compute(peaks, grid, settings, num_workers, kind)[None])
     if not copies:
         return clean
-    key = feature_key(grid, settings, augmenter, copies, seed, kind)
-    augmented = _cached(Path(folder) / f"{kind}_features-{key}.npy", (copies, len(peaks), size),
+    augmented = _cached(files[1], (copies, len(peaks), size),
                         lambda: np.stack([_compute(peaks, grid, settings, num_workers, kind, augmenter, copy, seed)
                                           for copy in range(1, copies + 1)]))
     return np.concatenate([clean, augmented])
 
 
+def feature_files(folder: str | os.PathLike, grid: TwoThetaGrid, settings: ProfileSettings,
+                  augmenter: PeakAugmenter | None = None, copies: int = 0, seed: int = 0,
+                  kind: str = "indexing") -> list[Path]:
+    """The files cached_features keeps the clean copy of set `kind` in, then (with copies) the augmented ones."""
+    files = [Path(folder) / f"{kind}_features-{feature_key(grid, settings, kind=kind)}.npy"]
+    if copies:
+        files.append(Path(folder) / f"{kind}_features-{feature_key(grid, settings, augmenter, copies, seed, kind)}.npy")
+    return files
+
+
 def _cached(path: Path, shape: tuple[int, ...], compute) -> np.ndarray:
-    """The array in `path` if it has this shape, else computed and written there atomically."""
-    if path.is_file():
-        try:
-            features = np.load(path, allow_pickle=False)
-            if features.shape == shape:
-                return features
-            log.warning("%s: shape %s is not %s; computing again", path, features.shape, shape)
-        except (OSError, ValueError) as error:
-            log.warning("%s: unreadable (%s); computing again", path, str(error).splitlines()[0])
-    features = compute().astype(np.float32)
-    with atomic_path(path, suffix=".npy") as tmp:
-        np.save(tmp, features)
+    """The array in `path` if it has this shape, else computed and written there atomically.
+
+    Computed under the file lock `<path>.lock`: jobs that need the same features at once (sweep jobs,
+    the ranks of several nodes sharing data/) compute them once; the others wait and read the file.
+    """
+    features = _read(path, shape, report=True)
+    if features is not None:
+        return features
+    with build_lock(path):
+        features = _read(path, shape, report=False)
+        if features is None:
+            features = compute().astype(np.float32)
+            with atomic_path(path, suffix=".npy") as tmp:
+                np.save(tmp, features)
     return features
+
+
+def _read(path: Path, shape: tuple[int, ...], report: bool) -> np.ndarray | None:
+    if not path.is_file():
+        return None
+    try:
+        features = np.load(path, allow_pickle=False)
+        if features.shape == shape:
+            return features
+        problem = f"shape {features.shape} is not {shape}"
+    except (OSError, ValueError) as error:
+        problem = f"unreadable ({str(error).splitlines()[0]})"
+    if report:
+        log.warning("%s: %s; computing again", path, problem)
+    return None
 
 
 _WORKER: dict = {}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 
 import torch
 from lightning import Callback, LightningModule, Trainer
@@ -14,18 +15,26 @@ log = logging.getLogger(__name__)
 
 
 class TemperatureScaling(Callback):
-    """After fitting, calibrate the best checkpoint's probabilities on the validation split.
+    """After fitting, calibrate the probabilities of every saved checkpoint on the validation split.
 
-    Loads the best weights, fits the softmax temperature on validation logits, and writes it into
-    the best checkpoint (atomically), so evaluation and prediction from that file are calibrated.
+    For each checkpoint file the checkpoint callbacks kept (the best ones and last.ckpt), loads its
+    weights, fits the softmax temperature on their validation logits and writes it into that file
+    (atomically), so evaluation, prediction and resumed training from any of them are calibrated.
+    The best checkpoint goes last: the module ends with its weights and temperature.
     """
 
     def on_fit_end(self, trainer: Trainer, module: LightningModule) -> None:
-        callback = trainer.checkpoint_callback
-        best = getattr(callback, "best_model_path", "") if callback else ""
-        if not best or trainer.fast_dev_run or not trainer.is_global_zero:
+        if trainer.fast_dev_run or not trainer.is_global_zero:
             return
-        checkpoint = torch.load(best, map_location=module.device, weights_only=True)
+        best = os.path.realpath(trainer.checkpoint_callback.best_model_path) if trainer.checkpoint_callback else ""
+        saved = {os.path.realpath(path) for callback in trainer.checkpoint_callbacks
+                 for path in (*callback.best_k_models, callback.last_model_path, callback.best_model_path) if path}
+        for path in sorted(saved - {best}) + ([best] if best in saved else []):
+            if os.path.isfile(path):
+                self._calibrate(trainer, module, path, log_metrics=path == best)
+
+    def _calibrate(self, trainer: Trainer, module: LightningModule, path: str, log_metrics: bool) -> None:
+        checkpoint = torch.load(path, map_location=module.device, weights_only=True)
         module.load_state_dict(checkpoint["state_dict"])
         logits, labels = self._validation_logits(trainer, module)
         if len(labels) == 0:
@@ -35,12 +44,13 @@ class TemperatureScaling(Callback):
         after = expected_calibration_error(torch.softmax(logits / temperature, -1), labels)
         module.temperature.fill_(temperature)
         checkpoint["state_dict"]["temperature"] = module.temperature.detach().cpu().clone()
-        with atomic_path(best, suffix=".ckpt") as tmp:
+        with atomic_path(path, suffix=".ckpt") as tmp:
             torch.save(checkpoint, tmp)
-        log.info("Calibrated %s: temperature %.3f, validation ECE %.4f -> %.4f", best, temperature, before, after)
-        for logger in trainer.loggers:
-            logger.log_metrics({"val/temperature": temperature, "val/ece_before": before, "val/ece_after": after},
-                               step=trainer.global_step)
+        log.info("Calibrated %s: temperature %.3f, validation ECE %.4f -> %.4f", path, temperature, before, after)
+        if log_metrics:
+            for logger in trainer.loggers:
+                logger.log_metrics({"val/temperature": temperature, "val/ece_before": before, "val/ece_after": after},
+                                   step=trainer.global_step)
 
     @staticmethod
     @torch.no_grad()

@@ -35,7 +35,11 @@ class LabeledStructure:
 
 @runtime_checkable
 class StructureSource(Protocol):
-    """An indexable, picklable collection of labelled structures (used from worker processes)."""
+    """An indexable, picklable collection of labelled structures (used from worker processes).
+
+    A source whose items go on past its length (each a function of its index) says so with a true
+    `unbounded` attribute; only such a source can feed on-the-fly training.
+    """
 
     kind: str
 

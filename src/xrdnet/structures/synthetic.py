@@ -114,6 +114,9 @@ class SyntheticStructures:
         self.time_limit_s = None if time_limit_s is None else float(time_limit_s)
         self._sampler = CombinationSampler(self.max_atoms, self.systems, self.system_weights)
 
+    # items past n exist too (each a function of its index): on-the-fly training draws fresh crystals there
+    unbounded = True
+
     def __len__(self) -> int:
         return self.n
 
