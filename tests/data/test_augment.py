@@ -4,8 +4,12 @@ import pickle
 
 import numpy as np
 import pytest
+from hydra import compose, initialize_config_dir
 
+from xrdnet.config import CONFIG_DIR
 from xrdnet.data.augment import PeakAugmenter
+from xrdnet.data.measurement import PeakListPool, draw_caglioti
+from xrdnet.xrd.instrument import caglioti_fwhm_deg
 from xrdnet.xrd.profile import ProfileSettings, TwoThetaGrid, scherrer_fwhm_deg
 from xrdnet.xrd.wavelengths import d_to_two_theta, two_theta_to_d
 
@@ -161,3 +165,111 @@ def test_settings_from_config_dicts_and_clear_errors():
         PeakAugmenter(zero_shift_deg=-0.1)
     with pytest.raises(ValueError, match="unknown profile setting"):
         PeakAugmenter(settings={"shape": "gaussian", "size": 3})
+
+
+# --- diffractometer effects (data.measurement, xrd.instrument) ---------------------------------------------
+
+CU_KA1 = 1.54056
+
+
+def area(profile: np.ndarray, near_deg: float, half_width_deg: float = 0.8) -> float:
+    return float(profile[np.abs(GRID.points - near_deg) < half_width_deg].sum())
+
+
+class OnePattern:
+    """A dataset of peak lists with one item (what PeakListPool draws from)."""
+
+    def __init__(self, two_theta, intensity):
+        self.item = (np.asarray(two_theta, float), np.asarray(intensity, float))
+
+    def peaks(self, index):
+        return self.item
+
+
+def test_displacement_shift_scales_with_cos_theta():
+    si_111, si_422 = 28.443, 88.03  # Si with CuKα1
+    augmenter = only(displacement_mm=0.3, goniometer_radius_mm=(240.0, 240.0))
+    clean = augmenter.render_clean([si_111, si_422], [100.0, 100.0], CU_KA1)
+    for seed in range(4):
+        moved = augmenter([si_111, si_422], [100.0, 100.0], CU_KA1, np.random.default_rng(seed))
+        low = centroid(moved, si_111) - centroid(clean, si_111)
+        high = centroid(moved, si_422) - centroid(clean, si_422)
+        # Δ2θ = −2 s cosθ / R: one s, so the two shifts are in the ratio of cos θ (a zero shift would be equal)
+        assert low / high == pytest.approx(np.cos(np.radians(si_111 / 2)) / np.cos(np.radians(si_422 / 2)), rel=0.02)
+        assert abs(low) <= np.degrees(2 * 0.3 * np.cos(np.radians(si_111 / 2)) / 240) + 1e-3
+
+
+def test_march_dollase_changes_areas_within_the_bounds_of_r():
+    r = 0.6
+    positions, intensities = np.array([20.0, 40.0, 60.0, 80.0]), np.full(4, 100.0)
+    augmenter = only(march_dollase_probability=1.0, march_dollase_r=(r, r))
+    ratios = []
+    for seed in range(10):
+        profile = augmenter(positions, intensities, CU_KA1, np.random.default_rng(seed))
+        areas = np.array([area(profile, p) for p in positions])
+        ratios.append(areas.max() / areas.min())
+    # each factor lies between W(90°) = r^1.5 and W(0) = r^-3, so no ratio exceeds r^-4.5, and texture shows
+    assert max(ratios) <= r**-4.5 * 1.001
+    assert max(ratios) > 1.5
+
+
+def test_impurity_lines_stay_below_the_stated_fraction():
+    augmenter = only(impurity_probability=1.0, impurity_fraction=(0.01, 0.05))
+    augmenter.set_impurity_pool(PeakListPool(OnePattern([50.0, 70.0], [100.0, 40.0]), np.array([0])))
+    fractions = []
+    for seed in range(8):
+        profile = augmenter(np.array([30.0]), np.array([100.0]), CU_KA1, np.random.default_rng(seed))
+        fractions.append(area(profile, 50.0) / area(profile, 30.0))
+        assert area(profile, 70.0) / area(profile, 30.0) == pytest.approx(0.4 * fractions[-1], rel=1e-3)
+    assert 0.01 * 0.999 <= min(fractions) and max(fractions) <= 0.05 * 1.001
+    assert max(fractions) > min(fractions)  # drawn per pattern
+
+
+def test_partial_scan_is_zero_outside_its_range_and_finer_steps_average_noise():
+    augmenter = only(partial_range_probability=1.0, partial_range_start_deg=(15.0, 15.0),
+                     partial_range_stop_deg=(70.0, 70.0))
+    profile = augmenter(np.array([30.0, 60.0, 80.0]), np.array([100.0, 80.0, 100.0]), CU_KA1, np.random.default_rng(0))
+    outside = (GRID.points < 15.0) | (GRID.points > 70.0)
+    assert np.all(profile[outside] == 0) and area(profile, 60.0) > 0
+    assert area(profile, 80.0) == 0  # beyond the scan, as xrdnet-predict zero-fills it
+    # counting noise on a flat stretch: a scan 8 times finer is averaged over 8 points by resample_to_grid
+    noise = {}
+    for step in (0.04, 0.005):
+        noisy = only(max_counts=(1e3, 1e3), removed_background=(0.5, 0.5), scan_step_deg=(step, step))
+        flat = [noisy(np.array([80.0]), np.array([100.0]), CU_KA1, np.random.default_rng(s))[:1500] for s in range(4)]
+        noise[step] = np.std(np.concatenate(flat))
+    assert noise[0.04] / noise[0.005] == pytest.approx(np.sqrt(8), rel=0.1)
+
+
+def test_low_angle_rise_is_added_and_removed_by_the_predict_background_subtraction():
+    positions, intensities = np.array([30.0, 45.0, 60.0]), np.array([100.0, 70.0, 50.0])
+    kept = only(low_angle_rise=0.5)(positions, intensities, CU_KA1, np.random.default_rng(1))
+    assert kept[:50].mean() > 0.05  # the rise is there at low angle
+    removed = only(low_angle_rise=0.5, background_method="rolling_ball")(positions, intensities, CU_KA1,
+                                                                            np.random.default_rng(1))
+    assert removed[:50].mean() < 0.2 * kept[:50].mean()
+    assert centroid(removed, 45.0) == pytest.approx(45.0, abs=0.02)
+
+
+def test_drawn_caglioti_widths_stay_real_over_the_whole_range():
+    rng = np.random.default_rng(0)
+    angles = np.linspace(1.0, 170.0, 400)
+    for _ in range(200):
+        u, v, w = draw_caglioti(rng, (1e-4, 2e-2), (1e-5, 5e-3))
+        assert v < 0 and np.all(u * np.tan(np.radians(angles / 2)) ** 2 + v * np.tan(np.radians(angles / 2)) + w > 0)
+        assert 0.003 <= caglioti_fwhm_deg(0.0, u, v, w) <= 0.071
+
+
+def test_instrument_experiment_config_builds_an_augmenter_with_every_effect_on():
+    with initialize_config_dir(str(CONFIG_DIR), version_base="1.3"):
+        cfg = compose("train", overrides=["experiment=xrd_instrument"])
+    augmenter = PeakAugmenter(grid=cfg.data.grid, settings=cfg.data.profile, **cfg.data.augment)
+    for name in PeakAugmenter._MEASUREMENT_FIELDS:
+        assert getattr(augmenter, name), name
+    profile = augmenter(np.array([30.0, 45.0]), np.array([100.0, 50.0]), 1.54184, np.random.default_rng(0))
+    assert profile.shape == (GRID.n_points,) and profile.max() == pytest.approx(1.0)
+    with initialize_config_dir(str(CONFIG_DIR), version_base="1.3"):
+        default = compose("train")
+    plain = PeakAugmenter(grid=default.data.grid, settings=default.data.profile, **default.data.augment)
+    assert not any(getattr(plain, name) for name in PeakAugmenter._MEASUREMENT_FIELDS)  # off by default
+    assert "instrument" not in repr(plain) and "impurity" not in repr(plain)

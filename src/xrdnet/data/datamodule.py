@@ -16,6 +16,7 @@ from xrdnet.data.augment import PeakAugmenter
 from xrdnet.data.dataset import (DEFAULT_CHUNK_SIZE, DEFAULT_MAX_SKIP_FRACTION, ITEM_ERRORS, MANIFEST_FILE, DatasetError,
                                   PeakListSet, build_or_load, dataset_folder)
 from xrdnet.data.features import FEATURE_KINDS, cached_features, feature_files
+from xrdnet.data.measurement import PeakListPool
 from xrdnet.data.ranks import process_rank
 from xrdnet.structures.base import StructureSource
 from xrdnet.xrd.axis import ModelAxis
@@ -64,6 +65,8 @@ class RenderedPeaks(Dataset):
     def __init__(self, peaks: PeakListSet, indices: np.ndarray, grid: TwoThetaGrid, settings: ProfileSettings,
                  augmenter: PeakAugmenter | None, features: np.ndarray | None = None):
         self.peaks, self.indices, self.grid, self.settings, self.augmenter = peaks, indices, grid, settings, augmenter
+        if augmenter is not None and augmenter.impurity_probability and len(indices):
+            augmenter.set_impurity_pool(PeakListPool(peaks, indices))  # impurities from training items only
         # per-item features appended to each profile: (copies, len(peaks), n), one copy drawn per access; or None
         self.features = features
 

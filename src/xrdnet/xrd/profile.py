@@ -21,6 +21,8 @@ from dataclasses import asdict, dataclass, fields
 import numpy as np
 from scipy import fft as sp_fft
 
+from xrdnet.xrd.instrument import axial_asymmetry, caglioti_fwhm_deg, microstrain_fwhm_deg, tch_pseudo_voigt
+
 SHAPES = ("gaussian", "pseudo_voigt")
 RENDER_METHODS = ("auto", "fft", "direct")
 
@@ -92,7 +94,13 @@ class ProfileSettings:
     crystallite_size_nm: crystallite size L (nm) for Scherrer widths FWHM = K λ / (L cos θ).
     eta: Lorentzian fraction of the pseudo-Voigt, 0..1.
     scherrer_k: Scherrer shape factor K (0.9 for roughly spherical crystallites).
+    caglioti_uvw: (U, V, W) in deg² of the instrument's Gaussian resolution (xrd.instrument), or None.
+    microstrain: ε of the Gaussian microstrain broadening 4 ε tanθ (0: none).
+    axial_asymmetry: A of the axial-divergence split profile, a = A / tan 2θ (0: symmetric).
 
+    With any of the last three set, each peak is a Thompson-Cox-Hastings pseudo-Voigt whose Gaussian
+    part is the instrument and microstrain widths in quadrature and whose Lorentzian part is the
+    Scherrer width (or fwhm_deg); `shape` and `eta` are then not used (xrd.instrument).
     Widths under one grid step cannot be sampled on the grid: render_profile raises them to one step.
     """
 
@@ -101,6 +109,9 @@ class ProfileSettings:
     crystallite_size_nm: float | None = 20.0
     eta: float = 0.5
     scherrer_k: float = 0.9
+    caglioti_uvw: tuple[float, float, float] | None = None
+    microstrain: float = 0.0
+    axial_asymmetry: float = 0.0
 
     def __post_init__(self):
         if self.shape not in SHAPES:
@@ -122,6 +133,39 @@ class ProfileSettings:
             raise ValueError(f"scherrer_k must be positive, got {self.scherrer_k!r}")
         object.__setattr__(self, "eta", float(self.eta))
         object.__setattr__(self, "scherrer_k", float(self.scherrer_k))
+        if self.caglioti_uvw is not None:
+            try:
+                uvw = tuple(float(v) for v in self.caglioti_uvw)
+            except (TypeError, ValueError):
+                uvw = ()
+            if len(uvw) != 3 or not all(np.isfinite(uvw)) or uvw[2] <= 0:
+                raise ValueError(f"caglioti_uvw must be three numbers U, V, W (deg², W > 0), got {self.caglioti_uvw!r}")
+            object.__setattr__(self, "caglioti_uvw", uvw)
+        for name in ("microstrain", "axial_asymmetry"):
+            value = float(getattr(self, name))
+            if not (np.isfinite(value) and value >= 0):
+                raise ValueError(f"{name} must be a non-negative number (0: off), got {getattr(self, name)!r}")
+            object.__setattr__(self, name, value)
+
+    @property
+    def instrumental(self) -> bool:
+        """Whether peaks get instrument widths and asymmetry (per-peak TCH pseudo-Voigts)."""
+        return self.caglioti_uvw is not None or self.microstrain > 0 or self.axial_asymmetry > 0
+
+    def peak_shapes(self, two_theta_deg: np.ndarray, wavelength_angstrom: float) -> tuple[np.ndarray, np.ndarray,
+                                                                                            np.ndarray | None]:
+        """(FWHM in degrees 2θ, Lorentzian fraction η, split asymmetry a or None) of peaks at two_theta_deg."""
+        two_theta_deg = np.asarray(two_theta_deg, dtype=float)
+        sample = self.fwhm_at(two_theta_deg, wavelength_angstrom)
+        if not self.instrumental:
+            eta = self.eta if self.shape == "pseudo_voigt" else 0.0
+            return sample, np.full(two_theta_deg.shape, eta), None
+        gaussian_sq = microstrain_fwhm_deg(two_theta_deg, self.microstrain) ** 2
+        if self.caglioti_uvw is not None:
+            gaussian_sq += caglioti_fwhm_deg(two_theta_deg, *self.caglioti_uvw) ** 2
+        fwhm, eta = tch_pseudo_voigt(np.sqrt(gaussian_sq), sample)
+        asymmetry = axial_asymmetry(two_theta_deg, self.axial_asymmetry) if self.axial_asymmetry else None
+        return fwhm, eta, asymmetry
 
     def fwhm_at(self, two_theta_deg: np.ndarray, wavelength_angstrom: float) -> np.ndarray:
         """FWHM in degrees 2θ of peaks at two_theta_deg (degrees) for wavelength λ (Å)."""
@@ -131,11 +175,22 @@ class ProfileSettings:
         return scherrer_fwhm_deg(two_theta_deg, wavelength_angstrom, self.crystallite_size_nm, self.scherrer_k)
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        """Fields as a dict; instrument fields only when set, so settings without them keep their old form
+        (checkpoints, feature-cache keys)."""
+        values = asdict(self)
+        for name, off in _INSTRUMENT_OFF.items():
+            if values[name] == off:
+                del values[name]
+        if values.get("caglioti_uvw") is not None:
+            values["caglioti_uvw"] = list(values["caglioti_uvw"])
+        return values
 
     @classmethod
     def from_dict(cls, values: dict) -> ProfileSettings:
         return _from_dict(cls, values, "profile")
+
+
+_INSTRUMENT_OFF = {"caglioti_uvw": None, "microstrain": 0.0, "axial_asymmetry": 0.0}
 
 
 def scherrer_fwhm_deg(two_theta_deg: np.ndarray | float, wavelength_angstrom: float, crystallite_size_nm: float,
@@ -154,7 +209,9 @@ def render_profile(two_theta_deg: np.ndarray, intensity: np.ndarray, grid: TwoTh
     ±20 FWHM for the Lorentzian part, in practice those of the widest peak). 'fft' convolves all
     peaks at once (see _render_fft); it agrees with 'direct' to ~1e-4 of the maximum for Gaussians
     and ~1e-3 for pseudo-Voigts. 'auto' takes whichever is cheaper for these peaks: 'direct' for
-    small jobs (few peaks, short windows), 'fft' otherwise.
+    small jobs (few peaks, short windows), 'fft' otherwise. With instrument widths (settings.instrumental:
+    every peak its own width, η and asymmetry) 'direct' evaluates each peak over a window of its own
+    and 'fft'/'auto' convolve in a variable where every width is one (_render_instrument_fft).
 
     Peaks off the grid still add the part of their tails that reaches it. When nothing reaches the
     grid (no peaks, all intensities zero, or every peak far outside it) the result is all zeros: a
@@ -166,6 +223,14 @@ def render_profile(two_theta_deg: np.ndarray, intensity: np.ndarray, grid: TwoTh
     n = grid.n_points
     if centers.size == 0:
         return np.zeros(n, dtype=np.float32)
+    if settings.instrumental:
+        if method == "direct":
+            fwhm, eta, asymmetry = settings.peak_shapes(centers, wavelength_angstrom)
+            profile = _render_direct(centers, heights, np.maximum(fwhm, grid.step_deg), eta, grid, asymmetry,
+                                     own_windows=True)
+        else:
+            profile = _render_instrument_fft(centers, heights, grid, settings, wavelength_angstrom)
+        return _normalized(profile, n)
     eta = settings.eta if settings.shape == "pseudo_voigt" else 0.0
     fwhm = np.maximum(settings.fwhm_at(centers, wavelength_angstrom), grid.step_deg)
     if method == "auto":
@@ -174,6 +239,11 @@ def render_profile(two_theta_deg: np.ndarray, intensity: np.ndarray, grid: TwoTh
         profile = _render_direct(centers, heights, fwhm, eta, grid)
     else:
         profile = _render_fft(centers, heights, fwhm, eta, grid, settings, wavelength_angstrom)
+    return _normalized(profile, n)
+
+
+def _normalized(profile: np.ndarray, n: int) -> np.ndarray:
+    """profile / its maximum as float32; zeros when nothing is positive."""
     peak = profile.max()
     if peak <= 0:
         return np.zeros(n, dtype=np.float32)
@@ -192,15 +262,19 @@ def _direct_elements(fwhm: np.ndarray, eta: float, grid: TwoThetaGrid) -> float:
     return fwhm.size * length
 
 
-def _render_direct(centers: np.ndarray, heights: np.ndarray, fwhm: np.ndarray, eta: float,
-                   grid: TwoThetaGrid) -> np.ndarray:
-    """Peaks with these FWHMs (degrees) evaluated over their windows on the grid, per degree 2θ (unnormalized)."""
+def _render_direct(centers: np.ndarray, heights: np.ndarray, fwhm: np.ndarray, eta: float | np.ndarray,
+                   grid: TwoThetaGrid, asymmetry: np.ndarray | None = None, own_windows: bool = False) -> np.ndarray:
+    """Peaks with these FWHMs (degrees) and Lorentzian fractions (one, or one per peak) evaluated over their
+    windows on the grid, per degree 2θ (unnormalized); asymmetry and own_windows as in _add_peaks."""
     profile = np.zeros(grid.n_points + 2)  # bins 0 and n + 1 collect whatever falls off the grid's ends
     scale = heights / fwhm  # area normalization: height = intensity / FWHM × shape constant
-    if eta < 1:
-        _add_peaks(profile, centers, fwhm, scale * ((1.0 - eta) * _GAUSS_NORM), grid, GAUSSIAN_WINDOW_FWHM, "gaussian")
-    if eta > 0:
-        _add_peaks(profile, centers, fwhm, scale * (eta * _LORENTZ_NORM), grid, LORENTZIAN_WINDOW_FWHM, "lorentzian")
+    options = {"asymmetry": asymmetry, "own_windows": own_windows}
+    if np.any(eta < 1):
+        _add_peaks(profile, centers, fwhm, scale * ((1.0 - eta) * _GAUSS_NORM), grid, GAUSSIAN_WINDOW_FWHM, "gaussian",
+                   **options)
+    if np.any(eta > 0):
+        _add_peaks(profile, centers, fwhm, scale * (eta * _LORENTZ_NORM), grid, LORENTZIAN_WINDOW_FWHM, "lorentzian",
+                   **options)
     return profile[1:-1]
 
 
@@ -251,32 +325,50 @@ def _checked_peaks(two_theta_deg, intensity, wavelength_angstrom: float) -> tupl
 
 
 def _add_peaks(profile: np.ndarray, centers: np.ndarray, fwhm: np.ndarray, heights: np.ndarray, grid: TwoThetaGrid,
-               window_fwhm: float, shape: str) -> None:
+               window_fwhm: float, shape: str, asymmetry: np.ndarray | None = None,
+               own_windows: bool = False) -> None:
     """Add height · shape((2θ − center) / FWHM) of every peak, over at least ±window_fwhm FWHM, into profile[1:-1].
 
     shape is 'gaussian' (exp(−4 ln2 x²)) or 'lorentzian' (1 / (1 + 4 x²)), both of unit height. All
     peaks share one window length (that of the widest), so the work is a (peaks × window) block of
     vectorized float32 arithmetic, done in row chunks that stay in cache; narrower peaks simply get
-    a longer tail. Profile bins 0 and n + 1 collect what falls off the grid's ends.
+    a longer tail. With own_windows, peaks are taken widest first and each chunk gets the window of
+    its widest peak (peaks of very different widths, as instrument widths give). asymmetry: per-peak a
+    of a split profile, FWHM (1 + a) below the centre and (1 − a) above (same height, same area).
+    Profile bins 0 and n + 1 collect what falls off the grid's ends.
     """
     n = grid.n_points
-    reach = window_fwhm * fwhm
+    half_width = fwhm if asymmetry is None else fwhm * (1.0 + np.abs(asymmetry))  # the wider side's FWHM
+    reach = window_fwhm * half_width
     reaches_grid = (centers + reach >= grid.start_deg - grid.step_deg) & (centers - reach <= grid.stop_deg + grid.step_deg)
     if not reaches_grid.any():
         return
-    centers, fwhm, heights = centers[reaches_grid], fwhm[reaches_grid], heights[reaches_grid]
-    first = np.floor((centers - window_fwhm * fwhm - grid.start_deg) / grid.step_deg).astype(np.int64)
-    length = int(np.ceil(2.0 * window_fwhm * fwhm.max() / grid.step_deg)) + 2
+    keep = np.flatnonzero(reaches_grid)
+    if own_windows:
+        keep = keep[np.argsort(-half_width[keep], kind="stable")]
+    centers, fwhm, heights, half_width = centers[keep], fwhm[keep], heights[keep], half_width[keep]
+    first = np.floor((centers - window_fwhm * half_width - grid.start_deg) / grid.step_deg).astype(np.int64)
+    lengths = np.ceil(2.0 * window_fwhm * half_width / grid.step_deg).astype(np.int64) + 2
+    length = int(lengths.max())
     x_first = ((grid.start_deg + grid.step_deg * first - centers) / fwhm).astype(np.float32)  # x of each window's 1st point
     x_step = (grid.step_deg / fwhm).astype(np.float32)
     heights = heights.astype(np.float32)
-    steps = np.arange(length, dtype=np.float32)
-    bins = np.arange(1, length + 1)  # +1: profile bin of grid point i is i + 1
-    rows = max(1, _CHUNK_ELEMENTS // length)
-    for lo in range(0, len(centers), rows):
+    if asymmetry is not None:
+        asymmetry = asymmetry[keep]
+        below, above = (1.0 / (1.0 + asymmetry)).astype(np.float32), (1.0 / (1.0 - asymmetry)).astype(np.float32)
+    lo = 0
+    while lo < len(centers):
+        if own_windows:
+            length = int(lengths[lo])
+        rows = max(1, _CHUNK_ELEMENTS // length)
         chunk = slice(lo, lo + rows)
+        lo += rows
+        steps = np.arange(length, dtype=np.float32)
+        bins = np.arange(1, length + 1)  # +1: profile bin of grid point i is i + 1
         x = np.multiply(x_step[chunk, None], steps)
         x += x_first[chunk, None]
+        if asymmetry is not None:
+            x *= np.where(x < 0, below[chunk, None], above[chunk, None])
         np.multiply(x, x, out=x)
         if shape == "gaussian":
             x *= np.float32(-_FOUR_LN2)
@@ -357,6 +449,51 @@ def _render_scherrer(centers: np.ndarray, heights: np.ndarray, gamma_u: float, e
     return density, np.max(heights * cos_theta) * _height_per_area(math.degrees(gamma_u), eta)
 
 
+def _render_instrument_fft(centers: np.ndarray, heights: np.ndarray, grid: TwoThetaGrid, settings: ProfileSettings,
+                           wavelength_angstrom: float) -> np.ndarray:
+    """Peaks of instrument widths (FWHM H(2θ), η and asymmetry per peak) by FFT convolution, per degree 2θ.
+
+    The FWHM H(2θ) (degrees, at least one grid step) varies smoothly with angle, so in z = ∫ d2θ / H
+    every peak has FWHM 1: the Gaussian and Lorentzian parts (areas (1 − η) A and η A, η per peak)
+    are two convolutions with one fixed shape each, and the axial split profile is added to first
+    order in a (the odd term |x| K'(x), weights a A). Back on the grid the density per unit z is
+    multiplied by dz/d2θ = 1 / H. As for the Scherrer renders, a peak is so symmetric in z, which
+    skews it in 2θ by the change of H across it (second order); values under 1e-9 of the largest are 0.
+    """
+    points = grid.points
+    width, _, _ = settings.peak_shapes(points, wavelength_angstrom)
+    np.maximum(width, grid.step_deg, out=width)
+    inverse = 1.0 / width
+    z_grid = np.concatenate([[0.0], np.cumsum(0.5 * (inverse[1:] + inverse[:-1]) * grid.step_deg)])
+    # peak positions in z; beyond the grid's ends z continues with the end's width
+    z_peaks = np.interp(centers, points, z_grid)
+    below, above = centers < points[0], centers > points[-1]
+    z_peaks[below] = (centers[below] - points[0]) * inverse[0]
+    z_peaks[above] = z_grid[-1] + (centers[above] - points[-1]) * inverse[-1]
+    _, eta, asymmetry = settings.peak_shapes(centers, wavelength_angstrom)
+    bin_z = 1.0 / _POINTS_PER_FWHM
+    pad = _padding_bins(_POINTS_PER_FWHM, 1.0)
+    origin = -pad * bin_z
+    needed = int(math.ceil((z_grid[-1] - origin) / bin_z)) + pad + 1
+    # sizes on a ladder of ~9 % steps, so the shape filters of random instrument widths come from the cache
+    size = sp_fft.next_fast_len(int(2.0 ** (math.ceil(8.0 * math.log2(needed)) / 8.0)) + 1, real=True)
+    positions, at = (z_peaks - origin) / bin_z, (z_grid - origin) / bin_z
+    spectrum = None
+    for part, shape_eta in ((heights * (1.0 - eta), 0.0), (heights * eta, 1.0)):
+        if part.max() <= 0:
+            continue
+        odd = None if asymmetry is None else part * asymmetry / bin_z
+        shape = _peak_spectrum(positions, part / bin_z, odd, _POINTS_PER_FWHM, shape_eta, size, True, "split")
+        if shape is not None:
+            spectrum = shape if spectrum is None else spectrum + shape
+    if spectrum is None:
+        return np.zeros(points.size)
+    density = _sample_fine(spectrum, size, at)
+    density *= inverse
+    density[density < _NEGLIGIBLE * density.max()] = 0.0
+    return density
+
+
 @functools.lru_cache(maxsize=16)
 def _u_of_grid(start_deg: float, stop_deg: float, step_deg: float) -> tuple[np.ndarray, np.ndarray]:
     """u = 2 sin θ at the grid's points, and du / d(2θ in degrees) = cos θ · π / 180 there."""
@@ -385,23 +522,39 @@ def _padding_bins(fwhm_bins: float, eta: float) -> int:
 
 
 def _convolve_peaks(positions: np.ndarray, areas: np.ndarray, asymmetries: np.ndarray | None, fwhm_bins: float,
-                    eta: float, size: int, at: np.ndarray) -> np.ndarray:
+                    eta: float, size: int, at: np.ndarray, odd_kind: str = "scherrer") -> np.ndarray:
     """Σ_p areas_p K(x − x_p) (+ asymmetries_p C(x − x_p)) at fine-grid positions `at` (bins; integers: exact).
 
     positions in fine-grid bins; K the unit-area pseudo-Voigt of fwhm_bins within its window (see
-    _sampled_shapes), C(x) = x K(x) / 2 + x² K'(x) / 4. The circular convolution of length `size` must
+    _sampled_shapes), C(x) = x K(x) / 2 + x² K'(x) / 4 (odd_kind 'scherrer') or |x| K'(x) (odd_kind 'split':
+    the first-order term of the split profile K(x / (1 ± a)), per unit a). The circular convolution of length `size` must
     leave _padding_bins on both sides of `at`; peaks nearer the ends than the spread are left out,
     as they cannot reach `at`.
     """
+    on_nodes = at.dtype.kind in "iu"
+    spectrum = _peak_spectrum(positions, areas, asymmetries, fwhm_bins, eta, size, not on_nodes, odd_kind)
+    if spectrum is None:
+        return np.zeros(len(at))
+    return _sample_fine(spectrum, size, at)
+
+
+def _sample_fine(spectrum: np.ndarray, size: int, at: np.ndarray) -> np.ndarray:
+    """The inverse transform of `spectrum` at fine-grid positions `at` (integers: exact; else the cubic spline)."""
+    fine = sp_fft.irfft(spectrum, size)
+    return fine[at] if at.dtype.kind in "iu" else _cubic_spline(fine, at)
+
+
+def _peak_spectrum(positions: np.ndarray, areas: np.ndarray, asymmetries: np.ndarray | None, fwhm_bins: float,
+                   eta: float, size: int, spline: bool, odd_kind: str = "scherrer") -> np.ndarray | None:
+    """rfft of the convolution _convolve_peaks computes (None when no peak is inside the fine grid)."""
     inside = (positions >= -_SPREAD_OFFSETS[0]) & (positions <= size - 1 - _SPREAD_OFFSETS[-1])
     if not inside.all():
         positions, areas = positions[inside], areas[inside]
         if asymmetries is not None:
             asymmetries = asymmetries[inside]
     if positions.size == 0:
-        return np.zeros(len(at))
-    on_nodes = at.dtype.kind in "iu"
-    even, odd = _shape_filters(size, fwhm_bins, eta, asymmetries is not None, not on_nodes)
+        return None
+    even, odd = _shape_filters(size, fwhm_bins, eta, odd_kind if asymmetries is not None else None, spline)
     taps = np.floor(positions).astype(np.int64)[:, None] + _SPREAD_OFFSETS
     spread = taps - positions[:, None]
     spread *= spread
@@ -414,12 +567,11 @@ def _convolve_peaks(positions: np.ndarray, areas: np.ndarray, asymmetries: np.nd
         asymmetric = sp_fft.rfft(np.bincount(taps, (spread * asymmetries[:, None]).ravel(), minlength=size))
         asymmetric *= odd
         spectrum += asymmetric
-    fine = sp_fft.irfft(spectrum, size)
-    return fine[at] if on_nodes else _cubic_spline(fine, at)
+    return spectrum
 
 
 @functools.lru_cache(maxsize=128)
-def _shape_filters(size: int, fwhm_bins: float, eta: float, with_asymmetry: bool,
+def _shape_filters(size: int, fwhm_bins: float, eta: float, odd_kind: str | None,
                    spline: bool) -> tuple[np.ndarray, np.ndarray | None]:
     """rfft multipliers turning the spread peaks into K (even, a real multiplier) and C (odd, imaginary).
 
@@ -428,7 +580,7 @@ def _shape_filters(size: int, fwhm_bins: float, eta: float, with_asymmetry: bool
     the result into the spline's coefficients / 6. Cached: Scherrer renders always have
     _POINTS_PER_FWHM bins per FWHM, so only `size` varies.
     """
-    shapes = sp_fft.rfft(_sampled_shapes(fwhm_bins, eta, size, with_asymmetry))
+    shapes = sp_fft.rfft(_sampled_shapes(fwhm_bins, eta, size, odd_kind))
     frequency = np.arange(size // 2 + 1) / size  # cycles per bin
     sigma = _SPREAD_SIGMA_BINS
     divisor = np.exp(-2.0 * (math.pi * sigma * frequency) ** 2) * (math.sqrt(2.0 * math.pi) * sigma)
@@ -436,15 +588,15 @@ def _shape_filters(size: int, fwhm_bins: float, eta: float, with_asymmetry: bool
         divisor *= 4.0 + 2.0 * np.cos(2.0 * math.pi * frequency)
     even = shapes.real / divisor
     even.setflags(write=False)
-    if not with_asymmetry:
+    if odd_kind is None:
         return even, None
     odd = 1j * (shapes.imag / divisor)
     odd.setflags(write=False)
     return even, odd
 
 
-def _sampled_shapes(fwhm_bins: float, eta: float, size: int, with_asymmetry: bool) -> np.ndarray:
-    """K (+ C if with_asymmetry) at whole bins, circularly (bin −j is bin size − j), length `size`.
+def _sampled_shapes(fwhm_bins: float, eta: float, size: int, odd_kind: str | None) -> np.ndarray:
+    """K (+ the odd term of odd_kind, see _convolve_peaks) at whole bins, circularly (bin −j is bin size − j), length `size`.
 
     K: unit-area pseudo-Voigt; its Gaussian part within ±3 FWHM, its Lorentzian part within ±20 FWHM
     and then fading to 0 over the next FWHM (cos²): a hard cut would ring in Fourier space (~2 % of
@@ -468,8 +620,8 @@ def _sampled_shapes(fwhm_bins: float, eta: float, size: int, with_asymmetry: boo
     circular = np.zeros(size)
     circular[:reach + 1] = kernel
     circular[size - reach:] = kernel[:0:-1]
-    if with_asymmetry:
-        odd = x * kernel / 2.0 + x * x * slope / 4.0
+    if odd_kind is not None:
+        odd = x * kernel / 2.0 + x * x * slope / 4.0 if odd_kind == "scherrer" else x * slope
         circular[1:reach + 1] += odd[1:]
         circular[size - reach:] -= odd[:0:-1]
     return circular
