@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import struct
 import zipfile
 from pathlib import Path
 
@@ -144,11 +145,96 @@ def write_fxye(path: Path, two_theta, counts) -> Path:
     return path
 
 
+# Bruker binary RAW, written at the byte offsets documented in xrdnet.xrd.formats.bruker_raw (those of xylib's
+# bruker_raw.cpp and GSAS-II's G2pwd_BrukerRAW.py): this checks the reader against the layout as the reference
+# readers document it, not against a file an instrument wrote.
+
+def _pack(buffer: bytearray, offset: int, kind: str, *values) -> None:
+    struct.pack_into("<" + kind, buffer, offset, *values)
+
+
+def _float32_counts(counts) -> bytes:
+    return np.asarray(counts, dtype="<f4").tobytes()
+
+
+def write_raw1(path: Path, two_theta, counts, radiation=CU) -> Path:
+    """"RAW ": one 156-byte range header (Kα1, Kα2 as float32, no ratio), then the float32 counts."""
+    header = bytearray(156)
+    _pack(header, 0, "4sIffI", b"RAW ", len(counts), 1.0, STEP, 2)  # magic, steps, step time, step, scan mode
+    _pack(header, 24, "ffff32sff", two_theta[0], two_theta[0] / 2, -1e6, -1e6, b"NaCl", radiation[0], radiation[1])
+    _pack(header, 152, "I", 0)  # no range follows
+    path.write_bytes(bytes(header) + _float32_counts(counts))
+    return path
+
+
+def write_raw2(path: Path, two_theta, counts, radiation=CU) -> Path:
+    """"RAW2": a 256-byte file header (lines as float32), then a range with a 64-byte header."""
+    header = bytearray(256)
+    _pack(header, 0, "4sH", b"RAW2", 1)
+    _pack(header, 168, "20s2sfff", b"12/01/26 10:00:00", b"Cu", *radiation)
+    range_header = bytearray(64)
+    _pack(range_header, 0, "HHIfff", 64, len(counts), 0, 1.0, STEP, two_theta[0])
+    _pack(range_header, 46, "H", 295)  # temperature, K
+    path.write_bytes(bytes(header + range_header) + _float32_counts(counts))
+    return path
+
+
+def write_raw3(path: Path, two_theta, counts, radiation=CU, ranges: int = 1) -> Path:
+    """"RAW1.01": a 712-byte file header (lines as float64), then a 304-byte range header followed by a
+    40-byte supplementary header, then the counts."""
+    header = bytearray(712)
+    _pack(header, 0, "7sxII10s10s", b"RAW1.01", 1, ranges, b"12/01/26", b"10:00:00")
+    _pack(header, 608, "4s4xddddd", b"Cu", (radiation[0] * 2 + radiation[1]) / 3, radiation[0], radiation[1], 1.39222,
+          radiation[2])
+    range_header = bytearray(304)
+    _pack(range_header, 0, "IIdd", 304, len(counts), two_theta[0] / 2, two_theta[0])
+    _pack(range_header, 176, "d8xf", STEP, 1.0)
+    _pack(range_header, 240, "d8xI", radiation[0], 40)  # used λ, supplementary header size
+    path.write_bytes(bytes(header + range_header) + b"\xff" * 40 + _float32_counts(counts))
+    return path
+
+
+def _raw4_segment(kind: int, length: int, *fields: tuple[int, str, object]) -> bytes:
+    segment = bytearray(length)
+    _pack(segment, 0, "II", kind, length)
+    for offset, form, value in fields:
+        _pack(segment, offset, form, value)
+    return bytes(segment)
+
+
+def _raw4_range(two_theta, counts, scan_type: bytes = b"Locked Coupled", datum: int = 4) -> bytes:
+    """A 160-byte range header, its 64-byte type-50 "2Theta" drive segment, then the counts."""
+    header = bytearray(160)
+    _pack(header, 0, "I", 160)
+    _pack(header, 32, "24s", scan_type)
+    _pack(header, 72, "ddIf4xff4xd", two_theta[0], STEP, len(counts), 1.0, 40.0, 40.0, CU[0])
+    _pack(header, 136, "II", datum, 64)
+    drive = _raw4_segment(50, 64, (12, "24s", b"2Theta"), (56, "d", two_theta[0]))
+    return bytes(header) + drive + _float32_counts(counts)
+
+
+def write_raw4(path: Path, two_theta, counts, radiation=CU, scan_type: bytes = b"Locked Coupled",
+               datum: int = 4) -> Path:
+    """"RAW4.00": a 61-byte file header; VarInfo (10), hardware (30: the lines as float64) and drive alignment
+    (60) segments; then two ranges, of which the first is the scan (the second holds other counts)."""
+    header = bytearray(61)
+    _pack(header, 0, "7s5x12s10s", b"RAW4.00", b"12/01/26", b"10:00:00")
+    segments = (_raw4_segment(10, 52, (12, "24s", b"SAMPLEID"), (36, "16s", b"NaCl"))
+                + _raw4_segment(30, 120, (72, "d", (radiation[0] * 2 + radiation[1]) / 3), (80, "d", radiation[0]),
+                                (88, "d", radiation[1]), (96, "d", 1.39222), (104, "d", radiation[2]),
+                                (116, "4s", b"Cu"))
+                + _raw4_segment(60, 76, (8, "I", 1), (12, "24s", b"2Theta"), (68, "d", 0.01)))
+    first = _raw4_range(two_theta, counts, scan_type, datum)
+    path.write_bytes(bytes(header) + segments + first + _raw4_range(two_theta, np.asarray(counts) * 3))
+    return path
+
+
 WRITERS = {"scan.xrdml": write_xrdml, "listed.xrdml": lambda p, t, c: write_xrdml(p, t, c, listed=True),
            "scan.ras": write_ras, "scan.brml": write_brml, "scan.gsa": write_gsas_const,
            "scan.gss": lambda p, t, c: write_gsas_const(p, t, c, kind="ESD"),
-           "scan.fxye": write_fxye, "scan.xye": lambda p, t, c: write_xy(p, t, c, sigma=True)}
-RECORDS_WAVELENGTH = {"scan.xrdml", "listed.xrdml", "scan.ras", "scan.brml"}
+           "scan.fxye": write_fxye, "scan.xye": lambda p, t, c: write_xy(p, t, c, sigma=True),
+           "v1.raw": write_raw1, "v2.raw": write_raw2, "v3.raw": write_raw3, "v4.raw": write_raw4}
+RECORDS_WAVELENGTH = {"scan.xrdml", "listed.xrdml", "scan.ras", "scan.brml", "v1.raw", "v2.raw", "v3.raw", "v4.raw"}
 
 
 @pytest.fixture(scope="module")
@@ -175,8 +261,10 @@ def test_every_format_reads_back_to_its_two_column_twin(scans, name):
 
 def test_the_wavelength_comes_from_the_file(tmp_path):
     two_theta, counts = known_scan()
-    for writer, suffix in ((write_xrdml, "xrdml"), (write_ras, "ras"), (write_brml, "brml")):
-        radiation = read_scan(writer(tmp_path / f"mo.{suffix}", two_theta, counts, radiation=MO)).radiation
+    for writer, name in ((write_xrdml, "mo.xrdml"), (write_ras, "mo.ras"), (write_brml, "mo.brml"),
+                         (write_raw1, "mo1.raw"), (write_raw2, "mo2.raw"), (write_raw3, "mo3.raw"),
+                         (write_raw4, "mo4.raw")):
+        radiation = read_scan(writer(tmp_path / name, two_theta, counts, radiation=MO)).radiation
         assert radiation.doublet and radiation.kalpha1_angstrom == MO[0] and radiation.kalpha2_angstrom == MO[1]
         # the intensity-weighted mean of the recorded doublet is pymatgen's MoKa
         assert radiation.mean_angstrom == pytest.approx(WAVELENGTHS_ANGSTROM["MoKa"], abs=2e-5)
@@ -204,6 +292,7 @@ def test_damaged_files_give_one_line_naming_the_file(scans, tmp_path):
     xrdml = scans["scan.xrdml"].read_text()
     ras = scans["scan.ras"].read_text()
     gsa = scans["scan.gsa"].read_text().splitlines()
+    raw3, raw4, known = scans["v3.raw"].read_bytes(), scans["v4.raw"].read_bytes(), known_scan()
     damaged = {
         "truncated.xrdml": (xrdml[: len(xrdml) // 2], "not well-formed XML"),
         "no_2theta.xrdml": (xrdml.replace('axis="2Theta"', 'axis="Chi"'), "no <positions axis=\"2Theta\">"),
@@ -218,7 +307,15 @@ def test_damaged_files_give_one_line_naming_the_file(scans, tmp_path):
         "empty.brml": (_zip_bytes({"Experiment0/DataContainer.xml": "<x/>"}), "without a RawData"),
         "bad_datum.brml": (_zip_bytes({"Experiment0/RawData0.xml": "<RawData><DataRoute><Datum>1,2</Datum></DataRoute></RawData>"}),
                            "is not 'time,1,2θ,θ,counts'"),
-        "bruker.raw": (b"RAW4.00\0" + bytes(500), "Bruker binary RAW (RAW4.00) is not supported"),
+        "truncated_v3.raw": (raw3[:-1000], "the first range announces 3501 steps"),
+        "header_cut_v4.raw": (raw4[:66], "Bruker RAW truncated: segment length at byte 65 lies past the end"),
+        "no_range.raw": (raw3[:12] + struct.pack("<I", 0) + raw3[16:], "holds no range"),
+        "rocking.raw": (write_raw4(tmp_path / "r.raw", *known, scan_type=b"Rocking Curve").read_bytes(),
+                        "first range is a 'Rocking Curve' scan, not a 2θ scan"),
+        "int16.raw": (write_raw4(tmp_path / "i.raw", *known, datum=2).read_bytes(), "counts of 2 bytes"),
+        "v3_header.raw": (raw3[:712] + struct.pack("<I", 256) + raw3[716:], "range header of 256 bytes; expected 304"),
+        "unknown.raw": (b"RAW5.00\0" + bytes(500), "unknown Bruker RAW version 'RAW5.00'"),
+        "empty_v4.raw": (b"RAW4.00\0" + bytes(500), "first range is a '' scan"),
         "scan.spe": ("1 2\n3 4\n", "unsupported file type .spe"),
     }
     for name, (content, expected) in damaged.items():
@@ -259,7 +356,7 @@ def test_predict_gives_the_same_answer_in_every_format_and_reports_the_wavelengt
             assert row["preprocessing"]["wavelength_from"] == "default CuKa"
             assert probabilities == pytest.approx(twin, abs=1e-4)
         assert max(probabilities, key=probabilities.get) == max(twin, key=twin.get)
-    assert "9 predicted, 2 skipped" in capsys.readouterr().out
+    assert "13 predicted, 2 skipped" in capsys.readouterr().out
     # --wavelength overrides what the files record; CSV carries the wavelength and where it came from
     csv_out = tmp_path / "results.csv"
     assert main([str(scans["scan.xrdml"]), str(scans["scan.xy"]), "--wavelength", "MoKa", "--out", str(csv_out)]) == 0

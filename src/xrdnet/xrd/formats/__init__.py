@@ -6,7 +6,7 @@
 |---|---|---|---|
 | PANalytical XRDML | .xrdml | xrdml.py | Kα1, Kα2, ratio; "K-Alpha 1" = Kα1 only |
 | Bruker DIFFRAC | .brml | bruker.py | Kα1, Kα2, ratio |
-| Bruker binary RAW | .raw | bruker.py: refused | - |
+| Bruker binary RAW, versions 1-4 | .raw | bruker_raw.py (first range) | Kα1, Kα2, ratio (version 1: Kα1, Kα2) |
 | Rigaku | .ras | rigaku_ras.py | Kα1, Kα2 (ratio KALPHA2_RATIO) |
 | GSAS | .gsa, .gss, .fxye | gsas.py | none (kept in the instrument file) |
 | text columns | .xy, .xye, .dat, .csv, .txt | xrd.measured.read_pattern | none |
@@ -20,7 +20,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from xrdnet.xrd.formats.bruker import RAW_MAGIC, read_brml, refuse_bruker_raw
+from xrdnet.xrd.formats.bruker import read_brml
+from xrdnet.xrd.formats.bruker_raw import RAW_MAGIC, read_bruker_raw
 from xrdnet.xrd.formats.gsas import is_bank_line, read_gsas
 from xrdnet.xrd.formats.rigaku_ras import MAGIC as RAS_MAGIC
 from xrdnet.xrd.formats.rigaku_ras import read_ras
@@ -40,7 +41,7 @@ def read_columns(path: Path) -> MeasuredScan:
     return checked_scan(path, two_theta, intensity, None, "columns")
 
 
-READERS = {"xrdml": read_xrdml, "brml": read_brml, "bruker_raw": refuse_bruker_raw, "ras": read_ras,
+READERS = {"xrdml": read_xrdml, "brml": read_brml, "bruker_raw": read_bruker_raw, "ras": read_ras,
            "gsas": read_gsas, "columns": read_columns}
 
 

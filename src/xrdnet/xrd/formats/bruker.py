@@ -1,14 +1,10 @@
-"""Bruker DIFFRAC files: .brml (a zip of XML) is read; binary .raw is recognized and refused with a reason.
+"""Bruker DIFFRAC .brml (a zip of XML); binary .raw is read by bruker_raw.py.
 
 .brml: `Experiment0/RawData0.xml` holds a <DataRoute> with one <Datum> per step,
 "time,1,2θ,θ,counts" (2θ the third field, counts the last), and the tube's
 <WaveLengthAlpha1 Value="1.5406" Unit="Å"/>, <WaveLengthAlpha2 .../>, <WaveLengthRatio .../> (the
 tube may instead be described in `MeasurementContainer.xml` beside it). The first route with data
 of the first RawData file is read.
-
-.raw (RAW1.01, RAW2, RAW4.00) is binary, and no maintained reader installs from PyPI here (the
-xylib bindings need SWIG and Boost to build): such a file is refused with one line asking for a
-.brml or .xy export instead of being read by a guessed byte layout.
 """
 
 from __future__ import annotations
@@ -24,7 +20,6 @@ from xrdnet.xrd.formats.xml_tools import find_all, find_first, parse_xml
 from xrdnet.xrd.measured import PatternFileError
 
 FORMAT = "brml"
-RAW_MAGIC = b"RAW"  # RAW1.01, RAW2, RAW4.00 and the first version's "RAW "
 
 
 def read_brml(path: Path) -> MeasuredScan:
@@ -64,8 +59,3 @@ def _radiation(path: Path, root):
 
     return recorded_radiation(path, value("WaveLengthAlpha1"), value("WaveLengthAlpha2"), value("WaveLengthRatio"))
 
-
-def refuse_bruker_raw(path: Path) -> MeasuredScan:
-    version = path.read_bytes()[:7].decode("ascii", errors="replace").strip("\0 ")
-    raise PatternFileError(f"{path}: Bruker binary RAW ({version}) is not supported: export the scan from DIFFRAC "
-                           "as .brml or .xy")
