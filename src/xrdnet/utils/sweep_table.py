@@ -107,8 +107,10 @@ def varying_overrides(jobs: Sequence[SweepJob], skip: tuple[str, ...] = ()) -> l
 
 
 def metric_value(job: SweepJob, name: str) -> float | None:
-    """A metric of the job's metrics.json, or None (no such metric, or the job left no metrics)."""
-    return (job.summary or {}).get("metrics", {}).get(name)
+    """A metric of the job's metrics.json, or None (no such number, or the job left no metrics)."""
+    metrics = (job.summary or {}).get("metrics")
+    value = metrics.get(name) if isinstance(metrics, dict) else None
+    return value if isinstance(value, (int, float)) else None
 
 
 def lower_is_better(metric: str) -> bool:
