@@ -8,26 +8,14 @@ experiment's Hydra callback writes when a sweep ends.
 
 from __future__ import annotations
 
-import argparse
 import sys
-from pathlib import Path
 
 from xrdnet.utils.sinc_sweep_table import write_sweep_table
-from xrdnet.utils.sweep_table import SweepTableError
+from xrdnet.utils.sweep_table import main as sweep_table_main
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("sweep_dir", type=Path, help="a sweep folder (outputs/<task>/multiruns/<time>)")
-    args = parser.parse_args(argv)
-    try:
-        markdown_path, csv_path = write_sweep_table(args.sweep_dir)
-    except SweepTableError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    print(markdown_path.read_text(), end="")
-    print(f"wrote {markdown_path} and {csv_path}")
-    return 0
+    return sweep_table_main(argv, write_sweep_table, __doc__.splitlines()[0])
 
 
 if __name__ == "__main__":

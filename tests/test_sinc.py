@@ -22,8 +22,8 @@ from lightning.pytorch.loggers import TensorBoardLogger
 from xrdnet.config import CONFIG_DIR
 from xrdnet.data.sinc import SincConfigError, SincDataModule, sinc_surface, square_grid
 from xrdnet.lit.regressor import SurfaceRegressor
-from xrdnet.utils.sinc_sweep_table import collect_sweep, write_sweep_table
-from xrdnet.utils.sweep_table import SweepTableError
+from xrdnet.utils.sinc_sweep_table import write_sweep_table
+from xrdnet.utils.sweep_table import SweepTableError, collect_jobs
 
 SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
 
@@ -258,7 +258,7 @@ def test_sinc_deep_experiment_composes_deeper_and_wider():
 def fake_job(sweep: Path, name: str, activation: str, summary: dict | None) -> None:
     job = sweep / name
     (job / ".hydra").mkdir(parents=True)
-    (job / ".hydra" / "config.yaml").write_text(f"model:\n  activation: {activation}\n")
+    (job / ".hydra" / "config.yaml").write_text(f"optimized_metric: val/mse\nmodel:\n  activation: {activation}\n")
     (job / ".hydra" / "overrides.yaml").write_text(f"- experiment=sinc\n- model.activation={activation}\n")
     if summary is not None:
         (job / "metrics.json").write_text(json.dumps(summary))
@@ -267,27 +267,33 @@ def fake_job(sweep: Path, name: str, activation: str, summary: dict | None) -> N
 def test_sweep_table_from_job_folders(tmp_path):
     summary = {"metrics": {"test/mse": 0.0012, "val/mse": 0.0015}, "wall_seconds": 9.5, "target_mse": 0.01}
     fake_job(tmp_path, "0_model.activation=tanh", "tanh", {**summary, "epochs_to_target": 170})
-    fake_job(tmp_path, "1_model.activation=sigmoid", "sigmoid", {**summary, "epochs_to_target": None})
-    fake_job(tmp_path, "10_model.activation=relu", "relu", None)  # failed: no metrics.json
+    fake_job(tmp_path, "1_model.activation=sigmoid", "sigmoid",
+             {**summary, "metrics": {"test/mse": 0.004, "val/mse": 0.0045}, "epochs_to_target": None})
+    fake_job(tmp_path, "2_model.activation=relu", "relu", None)  # failed: no metrics.json
+    fake_job(tmp_path, "10_model.activation=leaky_relu", "leaky_relu",
+             {**summary, "metrics": {"test/mse": 0.0009, "val/mse": 0.001}, "epochs_to_target": 30})
     markdown_path, csv_path = write_sweep_table(tmp_path)
     lines = markdown_path.read_text().splitlines()
-    assert "epochs to MSE ≤ 0.01" in lines[0]
-    assert lines[2].startswith("| tanh | 1.20e-03 | 1.50e-03 | 170 | 9.5 |")
-    assert "not reached" in lines[3] and "no metrics.json" in lines[4]  # job 10 sorts after job 1
+    assert "epochs to MSE ≤ 0.01" in lines[0] and "target" not in lines[0].replace("≤ 0.01", "")
+    # lowest validation MSE (the experiment's optimized metric) first, the failed job last
+    assert lines[2].startswith("| leaky_relu | 9.00e-04 | 1.00e-03 | 30 | 9.5 |")
+    assert lines[3].startswith("| tanh | 1.20e-03 | 1.50e-03 | 170 | 9.5 |")
+    assert "not reached" in lines[4] and lines[5].startswith("| relu | no metrics.json")
     rows = list(csv.DictReader(csv_path.open()))
-    assert [row["activation"] for row in rows] == ["tanh", "sigmoid", "relu"]
-    assert float(rows[0]["mse"]) == 0.0012 and rows[1]["epochs_to_target"] == "" and rows[2]["mse"] == ""
+    assert [row["activation"] for row in rows] == ["leaky_relu", "tanh", "sigmoid", "relu"]
+    assert float(rows[1]["test/mse"]) == 0.0012 and rows[2]["epochs_to_target"] == "" and rows[3]["test/mse"] == ""
+    assert rows[1]["target_mse"] == "0.01" and rows[1]["job"] == "0_model.activation=tanh"
 
 
 def test_sweep_table_errors_name_the_problem(tmp_path):
     with pytest.raises(SweepTableError, match="no such sweep folder"):
-        collect_sweep(tmp_path / "missing")
+        collect_jobs(tmp_path / "missing")
     with pytest.raises(SweepTableError, match="no job folders"):
-        collect_sweep(tmp_path)
+        collect_jobs(tmp_path)
     fake_job(tmp_path, "0_x", "tanh", None)
     (tmp_path / "0_x" / "metrics.json").write_text("{not json")
     with pytest.raises(SweepTableError, match=r"0_x/metrics.json: not valid JSON"):
-        collect_sweep(tmp_path)
+        write_sweep_table(tmp_path)
     script = runpy.run_path(str(SCRIPTS / "sinc_sweep_table.py"))
     assert script["main"]([str(tmp_path / "missing")]) == 1
 
@@ -312,7 +318,9 @@ def test_two_job_activation_sweep_through_the_entry_point(tmp_path):
         assert summary["metrics"]["test/mse"] > 0 and len(summary["val_history"]) == 3
         assert (sweep / name / "sinc_surfaces.png").is_file()
     rows = list(csv.DictReader((sweep / "sweep_table.csv").open()))
-    assert [row["activation"] for row in rows] == ["tanh", "relu"]
+    assert sorted(row["activation"] for row in rows) == ["relu", "tanh"]
+    validation_mses = [float(row["val/mse"]) for row in rows]
+    assert validation_mses == sorted(validation_mses)  # best (lowest) first
     assert "| relu |" in (sweep / "sweep_table.md").read_text()
     # the script rebuilds the same table
     markdown = (sweep / "sweep_table.md").read_text()

@@ -23,6 +23,7 @@ from xrdnet.config import CONFIG_DIR, instantiate_group
 from xrdnet.data.ranks import prepare_data_once
 from xrdnet.utils.atomic import write_json_atomic
 from xrdnet.utils.errors import exit_on_setup_error
+from xrdnet.utils.run_hparams import log_final_hparams
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,8 @@ def train(cfg: DictConfig) -> dict[str, float]:
         # the data config rides in the checkpoint so xrdnet-eval can rebuild the held-out split
         model_inputs["data_info"] = {**model_inputs["data_info"], "datamodule": OmegaConf.to_container(cfg.data)}
     model = instantiate(cfg.model, **model_inputs)
+    if cfg.get("compile"):
+        compile_network(model)
     for logger in loggers:
         logger.log_hyperparams({"seed": cfg.get("seed"), "tags": list(cfg.get("tags") or []),
                                 "model": OmegaConf.to_container(cfg.model), "data": OmegaConf.to_container(cfg.data)})
@@ -75,9 +78,16 @@ def train(cfg: DictConfig) -> dict[str, float]:
         return metrics
     if hasattr(model, "on_run_end"):
         model.on_run_end(datamodule=datamodule, output_dir=Path(cfg.paths.output_dir), summary=summary)
+    log_final_hparams(loggers, cfg, metrics, step=trainer.global_step)
     write_json_atomic(Path(cfg.paths.output_dir) / "metrics.json", summary)
     _print_summary(summary, cfg)
     return metrics
+
+
+def compile_network(model: L.LightningModule) -> None:
+    """torch.compile the module's network in place (nn.Module.compile), so its state_dict keys, and
+    so checkpoints, stay those of the plain network (torch.compile(net) would prefix them `_orig_mod.`)."""
+    model.net.compile()
 
 
 def _scalars(metrics) -> dict[str, float]:

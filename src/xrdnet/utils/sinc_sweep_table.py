@@ -1,5 +1,6 @@
 """The table of a sin(r)/r sweep: activation, MSE, epochs to the target MSE and wall time per job.
 
+The generic sweep table (xrdnet.utils.sweep_table) with the sinc experiment's columns.
 `write_sweep_table` writes it into the sweep folder; `SincSweepTableCallback` does it when a sweep
 of the sinc experiment ends, scripts/sinc_sweep_table.py on demand.
 """
@@ -7,75 +8,50 @@ of the sinc experiment ends, scripts/sinc_sweep_table.py on demand.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
-
 from omegaconf import OmegaConf
 
-from xrdnet.utils.sweep_table import SweepJob, SweepTableCallback, collect_jobs, csv_table, write_tables
+from xrdnet.utils.sweep_table import (WALL_SECONDS, Column, SweepJob, SweepTableCallback, collect_jobs,
+                                      metric_column, optimized_metric, summary_column, sweep_table, write_tables)
 
-FIELDS = ["job", "activation", "mse", "final_val_mse", "epochs_to_target", "target_mse", "wall_seconds", "other_overrides"]
 # overrides every job of an experiment sweep shares, or that only shorten it: not worth a column
-_UNINTERESTING_OVERRIDES = ("experiment", "model.activation", "paths.", "hydra.", "trainer.max_epochs")
+_UNINTERESTING_OVERRIDES = ("experiment", "model.activation", "trainer.max_epochs")
 
 
-def job_row(job: SweepJob) -> dict[str, Any]:
-    """One job's row; values are None where the job left no metrics (failed or still running)."""
-    row: dict[str, Any] = {
-        "job": job.folder.name,
-        "activation": OmegaConf.select(job.config, "model.activation", default=None),
-        "other_overrides": " ".join(o for o in job.overrides if not o.lstrip("+~").startswith(_UNINTERESTING_OVERRIDES)),
-        "mse": None, "final_val_mse": None, "epochs_to_target": None, "target_mse": None, "wall_seconds": None,
-    }
-    if job.summary is None:
-        return row
-    metrics = job.summary.get("metrics", {})
-    row.update(
-        mse=metrics.get("test/mse"),
-        final_val_mse=metrics.get("val/mse"),
-        epochs_to_target=job.summary.get("epochs_to_target"),
-        target_mse=job.summary.get("target_mse"),
-        wall_seconds=job.summary.get("wall_seconds"),
-    )
-    return row
+
+def _activation(job: SweepJob) -> str | None:
+    return OmegaConf.select(job.config, "model.activation", default=None)
 
 
-def collect_sweep(sweep_dir: str | Path) -> list[dict[str, Any]]:
-    """Rows of every job folder in `sweep_dir`, in job order."""
-    return [job_row(job) for job in collect_jobs(sweep_dir)]
+ACTIVATION = Column("activation", "activation", _activation, cell=lambda job: str(_activation(job) or job.folder.name))
+TARGET_MSE = summary_column("target_mse", None)
 
 
-def _number(value: Any, spec: str) -> str:
-    return "" if value is None else format(value, spec)
+def _epochs_cell(job: SweepJob) -> str:
+    # target_mse comes with epochs_to_target: without it the job did not record the epochs at all
+    if (job.summary or {}).get("target_mse") is None:
+        return ""
+    return str(job.summary.get("epochs_to_target") or "not reached")
 
 
-def markdown_table(rows: list[dict[str, Any]]) -> str:
-    """The rows as a Markdown table; a job without metrics shows 'no metrics.json'.
-
-    MSEs are on the evaluation grid: of the best checkpoint (test/mse) and at the last validation (val/mse).
-    """
-    targets = {row["target_mse"] for row in rows if row["target_mse"] is not None}
+def columns(jobs: list[SweepJob]) -> list[Column]:
+    """MSEs are on the evaluation grid: of the best checkpoint (test/mse) and at the last validation (val/mse)."""
+    targets = {(job.summary or {}).get("target_mse") for job in jobs} - {None}
     target = f"{targets.pop():g}" if len(targets) == 1 else "target"
-    with_others = any(row["other_overrides"] for row in rows)
-    header = ["activation", "MSE, best checkpoint", "MSE, last epoch", f"epochs to MSE ≤ {target}", "wall time (s)"]
-    header += ["other overrides"] if with_others else []
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(["---"] + ["---:"] * 4 + ["---"] * with_others) + "|"]
-    for row in rows:
-        if row["mse"] is None:
-            cells = [str(row["activation"] or row["job"]), "no metrics.json", "", "", ""]
-        else:
-            # target_mse comes with epochs_to_target: without it the job did not record the epochs at all
-            reached = "" if row["target_mse"] is None else str(row["epochs_to_target"] or "not reached")
-            cells = [str(row["activation"]), _number(row["mse"], ".2e"), _number(row["final_val_mse"], ".2e"), reached,
-                     _number(row["wall_seconds"], ".1f")]
-        cells += [row["other_overrides"]] if with_others else []
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
+    epochs = summary_column("epochs_to_target", f"epochs to MSE ≤ {target}")
+    return [metric_column("test/mse", "MSE, best checkpoint", ".2e"), metric_column("val/mse", "MSE, last epoch", ".2e"),
+            Column(epochs.field, epochs.title, epochs.value, cell=_epochs_cell), TARGET_MSE, WALL_SECONDS]
+
+
+def sinc_table(sweep_dir: str | Path) -> tuple[str, str]:
+    """The Markdown and CSV of the sweep in `sweep_dir`, best validation MSE first."""
+    jobs = collect_jobs(sweep_dir)
+    metric, maximize = optimized_metric(Path(sweep_dir), jobs)
+    return sweep_table(jobs, columns(jobs), metric, maximize, leading=[ACTIVATION], skip=_UNINTERESTING_OVERRIDES)
 
 
 def write_sweep_table(sweep_dir: str | Path) -> tuple[Path, Path]:
     """Write sweep_table.md and sweep_table.csv into `sweep_dir` (atomically); returns their paths."""
-    rows = collect_sweep(sweep_dir)
-    return write_tables(sweep_dir, markdown_table(rows), csv_table(rows, FIELDS))
+    return write_tables(sweep_dir, *sinc_table(sweep_dir))
 
 
 class SincSweepTableCallback(SweepTableCallback):
