@@ -56,6 +56,20 @@ def test_augmented_feature_copies_are_reproducible_and_differ_from_the_clean_one
     np.testing.assert_array_equal(inputs[:, datamodule.grid.n_points:].numpy(), table[0][datamodule.split_indices["val"]])
 
 
+def test_augmented_feature_copies_carry_impurity_lines_of_training_items(tmp_path, toy_source):
+    tables = {}
+    for probability in (0.0, 1.0):
+        augment = {"max_counts": [1e5, 1e5], "impurity_probability": probability, "impurity_fraction": [0.05, 0.05]}
+        datamodule = make_datamodule(tmp_path / str(probability), toy_source, feature_copies=1, augment=augment)
+        datamodule.prepare_data()  # features are computed here, before the training set exists
+        datamodule.setup("fit")
+        tables[probability] = datamodule.feature_table
+    np.testing.assert_array_equal(tables[1.0][0], tables[0.0][0])  # the clean copy has no second phase
+    changed = ~np.all(np.isclose(tables[1.0][1], tables[0.0][1]), axis=1)  # same draws but for the second phase
+    assert changed.mean() > 0.5
+    assert np.array_equal(datamodule.augmenter.impurity_pool.indices, datamodule.split_indices["train"])
+
+
 def test_cubic_items_score_a_better_cubic_fit_than_the_others(tmp_path, toy_source):
     datamodule = make_datamodule(tmp_path, toy_source)
     datamodule.setup("fit")
