@@ -156,7 +156,8 @@ def test_predict_writes_csv(trained, inputs, tmp_path):
     run([str(BIN / "xrdnet-predict"), str(inputs / "proto_0.cif"), str(inputs / "empty.xy"), "--ckpt",
          str(trained["checkpoint"]), "--top-k", "2", "--out", str(out)], tmp_path)
     lines = out.read_text().strip().splitlines()
-    assert lines[0].startswith("file,status,reason,uncertain,background,kalpha2,coverage,crystal_system_1,probability_1,crystal_system_2")
+    assert lines[0].startswith("file,status,reason,uncertain,format,wavelength_angstrom,wavelength,wavelength_from,"
+                               "background,kalpha2,coverage,crystal_system_1,probability_1,crystal_system_2")
     assert len(lines) == 3 and ",skipped," in lines[2]
 
 
