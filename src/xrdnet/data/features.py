@@ -32,7 +32,7 @@ from tqdm.auto import tqdm
 from xrdnet.data.augment import PeakAugmenter
 from xrdnet.data.dataset import PeakListSet
 from xrdnet.utils.atomic import atomic_path
-from xrdnet.xrd import indexing, indexing_low, indexing_ortho
+from xrdnet.xrd import indexing, indexing_low, indexing_ortho, trial_assignments
 from xrdnet.xrd.indexing import indexing_features
 from xrdnet.xrd.profile import ProfileSettings, TwoThetaGrid, render_profile
 
@@ -51,8 +51,8 @@ class FeatureSet:
 
 FEATURE_SETS: dict[str, FeatureSet] = {
     "indexing": FeatureSet(indexing.line_features, indexing.N_FEATURES, (indexing,)),
-    "indexing_v2": FeatureSet(indexing_low.line_features_v2, indexing_low.N_FEATURES, (indexing, indexing_low)),
-    "indexing_v3": FeatureSet(indexing_ortho.line_features_v3, indexing_ortho.N_FEATURES, (indexing, indexing_ortho)),
+    "indexing_v2": FeatureSet(indexing_low.line_features_v2, indexing_low.N_FEATURES, (indexing, indexing_low, trial_assignments)),
+    "indexing_v3": FeatureSet(indexing_ortho.line_features_v3, indexing_ortho.N_FEATURES, (indexing, indexing_ortho, trial_assignments)),
 }
 FEATURE_KINDS = tuple(FEATURE_SETS)
 

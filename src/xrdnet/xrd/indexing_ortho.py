@@ -14,7 +14,7 @@ Here each trial cell is one *joint* assignment: which three of the first N_TRIAL
 position) are which three reflections with indices 0..HKL_LIMIT. The N_ASSIGNMENTS assignments are
 chosen once, deterministically and greedily, as those that cover the most random cells: a ≥ b ≥ c
 log-uniform in 3-20 Å (axis labels are free, so ordering them loses no cell), reflections removed by
-random space-group conditions (`random_absences`), and DROP_FRACTION of the rest dropped as too weak.
+random space-group conditions (`random_absences`), and some of the rest dropped as too weak.
 A cell is covered when some assignment names three of its first lines correctly. The screen,
 refinement and de Wolff M are `indexing`'s, with the same number of trial cells (120), so the cost is
 the same.
@@ -29,68 +29,17 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import itertools
 import math
 
 import numpy as np
 
 from xrdnet.xrd import indexing
 from xrdnet.xrd.indexing import _Family
+from xrdnet.xrd.trial_assignments import covering_assignments
 
 N_TRIAL_LINES = 6  # assignments name lines among the first this many
 N_ASSIGNMENTS = 120  # trial cells per pattern (indexing's orthorhombic fit also makes at most 120)
 HKL_LIMIT = 3  # reflections with 0 <= h, k, l <= this are assignable
-DROP_FRACTION = 0.15  # lines missing at random (too weak) in the cells the assignments are chosen on
-
-
-def covering_assignments(coefficients: np.ndarray, sample_q2, n_lines: int, n_assignments: int,
-                         n_cells: int = 3000, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """(positions (t, p), reflections (t, p)): joint assignments of p of the first n_lines lines to p
-    reflections (rows of `coefficients` (s, p)), chosen greedily to cover the most random cells.
-
-    sample_q2(rng) -> (s,) Q² of every reflection for one random cell, inf for an absent one. A cell's
-    lines are its present reflections in Q² order with DROP_FRACTION dropped (weak); an assignment covers
-    it when the lines at its positions are its reflections and their coefficient matrix is invertible.
-    """
-    p = coefficients.shape[1]
-    rng = np.random.default_rng(seed)
-    key_ids: dict[tuple, int] = {}
-    invertible: dict[tuple, bool] = {}
-    cell_keys: list[list[int]] = []
-    for _ in range(n_cells):
-        q2 = sample_q2(rng)
-        order = np.argsort(q2, kind="stable")
-        order = order[np.isfinite(q2[order])]
-        lines = order[rng.random(order.size) >= DROP_FRACTION][:n_lines].tolist()
-        mine = []
-        for positions in itertools.combinations(range(len(lines)), p):
-            reflections = tuple(lines[i] for i in positions)
-            if reflections not in invertible:
-                invertible[reflections] = abs(np.linalg.det(coefficients[list(reflections)])) > 1e-9
-            if invertible[reflections]:
-                mine.append(key_ids.setdefault((positions, reflections), len(key_ids)))
-        cell_keys.append(mine)
-    gain = np.zeros(len(key_ids), dtype=np.int64)
-    key_cells: list[list[int]] = [[] for _ in key_ids]
-    for cell, keys in enumerate(cell_keys):
-        for key in keys:
-            gain[key] += 1
-            key_cells[key].append(cell)
-    keys = list(key_ids)
-    covered = np.zeros(n_cells, dtype=bool)
-    picked = []
-    for _ in range(n_assignments):
-        best = int(np.argmax(gain))  # ties: the first key seen, so the choice is deterministic
-        if gain[best] == 0:
-            break
-        picked.append(keys[best])
-        for cell in key_cells[best]:
-            if not covered[cell]:
-                covered[cell] = True
-                gain[cell_keys[cell]] -= 1
-    positions = np.array([k[0] for k in picked], dtype=np.intp).reshape(-1, p)
-    reflections = np.array([k[1] for k in picked], dtype=np.intp).reshape(-1, p)
-    return positions, reflections
 
 
 def _orthorhombic_hkl() -> np.ndarray:
