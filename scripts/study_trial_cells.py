@@ -14,6 +14,7 @@ Example:
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 
 import numpy as np
@@ -42,7 +43,9 @@ def main(argv=None):
     parser.add_argument("--synthetic", default="/work/main/data/synthetic-5df1562c6f13")
     parser.add_argument("--items", type=int, default=300, help="validation items per class for the solve rate")
     parser.add_argument("--timing", type=int, default=500, help="validation profiles for the cost comparison")
-    parser.add_argument("--classes", nargs="+", default=["orthorhombic", "monoclinic"])
+    parser.add_argument("--classes", nargs="*", default=["orthorhombic", "monoclinic"])
+    parser.add_argument("--baseline-indexing", default=None,
+                        help="another checkout's indexing.py (e.g. /work/main/src/xrdnet/xrd/indexing.py), timed alongside")
     args = parser.parse_args(argv)
 
     from xrdnet.crystal import CRYSTAL_SYSTEMS
@@ -81,6 +84,14 @@ def main(argv=None):
             print(f"| {name} ({len(items)}) | {kind} | " + " | ".join(f"{r:.3f}" for r in rates) + " |", flush=True)
 
     sets = {"indexing": indexing.line_features, "indexing_v3": indexing_ortho.line_features_v3}
+    if args.baseline_indexing:
+        import importlib.util
+
+        spec = importlib.util.spec_from_file_location("baseline_indexing", args.baseline_indexing)
+        baseline = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = baseline  # its dataclasses look their module up
+        spec.loader.exec_module(baseline)
+        sets = {"indexing (baseline)": baseline.line_features, **sets}
     items = val[:args.timing]
     profiles = [render_profile(*dataset.peaks(int(i)), grid, settings, wavelength) for i in items]
     spent = dict.fromkeys(sets, 0.0)
@@ -91,7 +102,7 @@ def main(argv=None):
             spent[kind] += time.perf_counter() - start
     ms = {kind: seconds / len(profiles) * 1e3 for kind, seconds in spent.items()}
     print(f"\nms per pattern over {len(profiles)} validation profiles (peak picking + features): "
-          + ", ".join(f"{k} {v:.2f}" for k, v in ms.items()) + f"; ratio v3/indexing {ms['indexing_v3'] / ms['indexing']:.3f}")
+          + ", ".join(f"{k} {v:.2f}" for k, v in ms.items()) + "; ratios to indexing: " + ", ".join(f"{k} {v / ms['indexing']:.3f}" for k, v in ms.items()))
 
 
 if __name__ == "__main__":

@@ -348,7 +348,8 @@ def _evaluate(family: _Family, params: np.ndarray, q2: np.ndarray, q2_max: float
     base = family.row_table[rows] * family.width
     # the integer m each line would need in each row, and its allowed neighbours below and above
     x = (q2[None, :, None] - offsets[:, None, :]) / a[:, :, None]  # (c, n, r)
-    j = (np.clip(x, -1.0, family.n_max + 0.5) + 1.0).astype(np.intp)  # floor(x) + 1 (non-negative)
+    # floor(x) + 1 (non-negative); minimum/maximum rather than np.clip: same values, a fraction of the call cost
+    j = (np.minimum(np.maximum(x, -1.0), family.n_max + 0.5) + 1.0).astype(np.intp)
     j += base
     low = family.below.take(j)
     high = family.above.take(j)
@@ -356,16 +357,15 @@ def _evaluate(family: _Family, params: np.ndarray, q2: np.ndarray, q2_max: float
     above_gap = high - x
     gap = np.minimum(below_gap, above_gap)  # (c, n, r), in units of A
     x_max = (q2_max - offsets) / a  # (c, r)
-    j_max = (np.clip(x_max, -1.0, family.n_max + 0.5) + 1.0).astype(np.intp) + base
+    j_max = (np.minimum(np.maximum(x_max, -1.0), family.n_max + 0.5) + 1.0).astype(np.intp) + base
     n_calc = family.count.take(j_max).sum(axis=1)
     if not assign:
         return gap.min(axis=2) * a, n_calc
-    best = gap.argmin(axis=2)[..., None]  # (c, n, 1)
-    error = np.take_along_axis(gap, best, axis=2)[..., 0] * a
-    take_low = np.take_along_axis(below_gap <= above_gap, best, axis=2)[..., 0]
-    m = np.where(take_low, np.take_along_axis(low, best, axis=2)[..., 0],
-                 np.take_along_axis(high, best, axis=2)[..., 0])
-    coefficients = np.concatenate([m[..., None], family.row_coef[rows[best[..., 0]]]], axis=2)
+    best = gap.argmin(axis=2)  # (c, n)
+    flat = best + gap.shape[2] * np.arange(best.size).reshape(best.shape)  # into the raveled (c, n, r) arrays
+    error = gap.ravel()[flat] * a
+    m = np.where(below_gap.ravel()[flat] <= above_gap.ravel()[flat], low.ravel()[flat], high.ravel()[flat])
+    coefficients = np.concatenate([m[..., None], family.row_coef[rows[best]]], axis=2)
     return error, n_calc, coefficients
 
 
