@@ -10,12 +10,14 @@ Variants: a = scale-free positions; b = a + cubic fit; c = b + tetragonal/hexago
 d = c + orthorhombic fit (all 90 features of the `indexing` set); e = d trained with augmented (noisy)
 renders added for a fraction of the training items (xrdnet.data.augment.PeakAugmenter defaults);
 f = d + the monoclinic fit (the `indexing_v2` set, xrdnet.xrd.indexing_low); g = the 90 features of the
-`indexing_v3` set (d with the orthorhombic fit's trial cells from xrdnet.xrd.indexing_ortho). For f it also
+`indexing_v3` set (d with the orthorhombic fit's trial cells from xrdnet.xrd.indexing_ortho); h = g + the
+monoclinic fit (the indexing_v3 vector with indexing_v2's monoclinic columns appended). For f it also
 prints, per class, how often the monoclinic fit's ln M beats the orthorhombic one's on the validation split.
 
 Example:
     PYTHONPATH=src python scripts/study_indexing_features.py --variants a b c d e --seeds 0 1
     PYTHONPATH=src python scripts/study_indexing_features.py --variants d f --seeds 0 1 2 --train-items 6000
+    PYTHONPATH=src python scripts/study_indexing_features.py --variants d f g --seeds 0 1 --train-items 6000
 """
 
 from __future__ import annotations
@@ -37,8 +39,9 @@ VARIANT_GROUPS = {
     "e": ("positions", "cubic", "tetragonal", "hexagonal", "rhombohedral", "orthorhombic"),
     "f": ("positions", "cubic", "tetragonal", "hexagonal", "rhombohedral", "orthorhombic", "monoclinic"),
     "g": ("positions", "cubic", "tetragonal", "hexagonal", "rhombohedral", "orthorhombic"),
+    "h": ("positions", "cubic", "tetragonal", "hexagonal", "rhombohedral", "orthorhombic", "monoclinic"),
 }
-V3_VARIANTS = ("g",)  # variants that read the indexing_v3 features instead of indexing_v2
+V3_VARIANTS = ("g", "h")  # variants that read the indexing_v3 features (h with v2's monoclinic columns) instead of v2
 GRID_ARGS = (5.0, 90.0, 0.04)
 
 
@@ -207,7 +210,12 @@ def main(argv=None):
                                         lambda: compute_features(aflow, np.arange(len(aflow)), kind=kind), kind)
 
     kinds = {variant: "indexing_v3" if variant in V3_VARIANTS else "indexing_v2" for variant in args.variants}
-    arrays = {kind: load(kind) for kind in dict.fromkeys(kinds.values())}
+    if "h" in args.variants:
+        kinds["h"] = "indexing_v3+monoclinic"
+    arrays = {kind: load(kind) for kind in ("indexing_v2", "indexing_v3") if kind in kinds.values() or "h" in kinds}
+    if "h" in kinds:  # v3's 90 columns, then v2's monoclinic ones: the column groups of feature_groups()
+        arrays["indexing_v3+monoclinic"] = tuple(np.concatenate([v3, v2[:, v3.shape[1]:]], axis=1)
+                                                 for v3, v2 in zip(arrays["indexing_v3"], arrays["indexing_v2"]))
     n_classes = len(CRYSTAL_SYSTEMS)
 
     x_aug = y_aug = None

@@ -104,6 +104,9 @@ def orthorhombic_family(n_assignments: int = N_ASSIGNMENTS, n_lines: int = N_TRI
 
 FEATURE_NAMES = indexing.FEATURE_NAMES  # same 90 features; only the orthorhombic fit behind them differs
 N_FEATURES = indexing.N_FEATURES
+FEATURE_DOC = indexing.FEATURE_DOC + """
+indexing_v3: the same features; orthorhombic_* come from trial cells of covering assignments (this module).
+"""
 
 
 def line_features_v3(q2: np.ndarray, heights: np.ndarray, tol: np.ndarray) -> np.ndarray:
