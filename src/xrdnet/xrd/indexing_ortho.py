@@ -16,13 +16,15 @@ chosen once, deterministically and greedily, as those that cover the most random
 log-uniform in 3-20 Å (axis labels are free, so ordering them loses no cell), reflections removed by
 random space-group conditions (`random_absences`), and some of the rest dropped as too weak.
 A cell is covered when some assignment names three of its first lines correctly. The screen,
-refinement and de Wolff M are `indexing`'s, with the same number of trial cells (120), so the cost is
-the same.
+refinement and de Wolff M are `indexing`'s, with the same number of trial cells (120); their screen
+costs ~0.3 ms more per pattern (more rows of the table reach the screened range), which a cheaper
+`indexing._evaluate` (same values) pays for: the whole `indexing_v3` vector takes ~0.95× main's `indexing`.
 
-Measured (scripts/study_trial_cells.py, synthetic validation split; solved: ≥ 95 % of the first 20
-lines indexed with ln M ≥ 3): orthorhombic items solved on exact line lists 0.15 → 0.75, on lines
-picked from clean renders 0.09 → 0.5; forsterite, Pnma, Pbca and Cmcm cells are recovered (the axial
-trials find none of them). 240 assignments solve ~0.85 / 0.6 but cost several times as much.
+Measured (scripts/study_trial_cells.py, 300 orthorhombic items of the synthetic validation split;
+solved: ≥ 95 % of the first 20 lines indexed with ln M ≥ 3): on exact line lists 0.14 → 0.72, on lines
+picked from clean renders 0.09 → 0.48, while monoclinic and triclinic items stay unsolved (≤ 0.01);
+forsterite, Pnma, Pbca and Cmcm cells are recovered (the axial trials find none of them). 240
+assignments solve ~0.85 / 0.6 of 200 items but cost several times as much.
 """
 
 from __future__ import annotations
