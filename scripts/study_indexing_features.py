@@ -9,12 +9,15 @@ trigonal/hexagonal confusion. The AFLOW prototypes are a report set: nothing is 
 Variants: a = scale-free positions; b = a + cubic fit; c = b + tetragonal/hexagonal/rhombohedral fits;
 d = c + orthorhombic fit (all 90 features of the `indexing` set); e = d trained with augmented (noisy)
 renders added for a fraction of the training items (xrdnet.data.augment.PeakAugmenter defaults);
-f = d + the monoclinic fit (the `indexing_v2` set, xrdnet.xrd.indexing_low). For f it also prints, per
-class, how often the monoclinic fit's ln M beats the orthorhombic one's on the validation split.
+f = d + the monoclinic fit (the `indexing_v2` set, xrdnet.xrd.indexing_low); g = the 90 features of the
+`indexing_v3` set (d with the orthorhombic fit's trial cells from xrdnet.xrd.indexing_ortho); h = g + the
+monoclinic fit (the indexing_v3 vector with indexing_v2's monoclinic columns appended). For f it also
+prints, per class, how often the monoclinic fit's ln M beats the orthorhombic one's on the validation split.
 
 Example:
     PYTHONPATH=src python scripts/study_indexing_features.py --variants a b c d e --seeds 0 1
     PYTHONPATH=src python scripts/study_indexing_features.py --variants d f --seeds 0 1 2 --train-items 6000
+    PYTHONPATH=src python scripts/study_indexing_features.py --variants d f g --seeds 0 1 --train-items 6000
 """
 
 from __future__ import annotations
@@ -35,7 +38,10 @@ VARIANT_GROUPS = {
     "d": ("positions", "cubic", "tetragonal", "hexagonal", "rhombohedral", "orthorhombic"),
     "e": ("positions", "cubic", "tetragonal", "hexagonal", "rhombohedral", "orthorhombic"),
     "f": ("positions", "cubic", "tetragonal", "hexagonal", "rhombohedral", "orthorhombic", "monoclinic"),
+    "g": ("positions", "cubic", "tetragonal", "hexagonal", "rhombohedral", "orthorhombic"),
+    "h": ("positions", "cubic", "tetragonal", "hexagonal", "rhombohedral", "orthorhombic", "monoclinic"),
 }
+V3_VARIANTS = ("g", "h")  # variants that read the indexing_v3 features (h with v2's monoclinic columns) instead of v2
 GRID_ARGS = (5.0, 90.0, 0.04)
 
 
@@ -68,9 +74,10 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-def _feature_version() -> str:
-    from xrdnet.xrd import indexing, indexing_low
-    return hashlib.sha1((inspect.getsource(indexing) + inspect.getsource(indexing_low)).encode()).hexdigest()[:10]
+def _feature_version(kind: str) -> str:
+    from xrdnet.data.features import feature_set
+    source = "".join(inspect.getsource(module) for module in feature_set(kind).modules)
+    return hashlib.sha1(source.encode()).hexdigest()[:10]
 
 
 def feature_groups() -> dict[str, slice]:
@@ -79,17 +86,18 @@ def feature_groups() -> dict[str, slice]:
     return {**indexing.FEATURE_GROUPS, "monoclinic": slice(indexing.N_FEATURES, indexing_low.N_FEATURES)}
 
 
-def compute_features(dataset, items: np.ndarray, augmenter=None, seed: int = 0) -> np.ndarray:
-    """`indexing_v2` features of dataset items, from clean renders (augmenter None) or augmented ones."""
+def compute_features(dataset, items: np.ndarray, augmenter=None, seed: int = 0, kind: str = "indexing_v2") -> np.ndarray:
+    """Features of set `kind` (indexing_v2 or indexing_v3) of dataset items, from clean renders (augmenter None) or augmented ones."""
+    from xrdnet.data.features import feature_set
     from xrdnet.xrd.indexing import indexing_features
-    from xrdnet.xrd.indexing_low import N_FEATURES, line_features_v2
     from xrdnet.xrd.profile import ProfileSettings, TwoThetaGrid, render_profile
 
     grid = TwoThetaGrid(*GRID_ARGS)
     points = grid.points
     settings = ProfileSettings(shape="pseudo_voigt", crystallite_size_nm=25.0, eta=0.5)
     rng = np.random.default_rng(seed)
-    out = np.zeros((len(items), N_FEATURES), dtype=np.float32)
+    describe, size = feature_set(kind).describe, feature_set(kind).size
+    out = np.zeros((len(items), size), dtype=np.float32)
     wavelength = dataset.wavelength_angstrom
     start = time.perf_counter()
     for row, item in enumerate(items):
@@ -98,14 +106,14 @@ def compute_features(dataset, items: np.ndarray, augmenter=None, seed: int = 0) 
             profile = render_profile(two_theta, intensity, grid, settings, wavelength)
         else:
             profile = augmenter(two_theta, intensity, wavelength, rng)
-        out[row] = indexing_features(profile, points, wavelength, describe=line_features_v2)
+        out[row] = indexing_features(profile, points, wavelength, describe=describe)
         if (row + 1) % 2000 == 0:
             print(f"    {row + 1}/{len(items)} ({(time.perf_counter() - start) / (row + 1) * 1e3:.2f} ms each)", flush=True)
     return out
 
 
-def cached_features(cache_dir: Path, tag: str, compute) -> np.ndarray:
-    path = cache_dir / f"{tag}-v2-{_feature_version()}.npy"
+def cached_features(cache_dir: Path, tag: str, compute, kind: str = "indexing_v2") -> np.ndarray:
+    path = cache_dir / f"{tag}-{kind.removeprefix('indexing_')}-{_feature_version(kind)}.npy"
     if path.exists():
         return np.load(path)
     print(f"computing features: {tag}", flush=True)
@@ -192,10 +200,22 @@ def main(argv=None):
         computed, tag = np.sort(np.concatenate([train, val, test])), f"clean-{n_items}-train{len(train)}"
     cache_dir = Path(args.cache_dir)
     syn_name, aflow_name = Path(synthetic_dir).name, Path(aflow_dir).name
-    features = cached_features(cache_dir, f"{syn_name}-{tag}", lambda: compute_features(synthetic, computed))
-    x_syn = np.zeros((n_items, features.shape[1]), dtype=np.float32)
-    x_syn[computed] = features
-    x_aflow = cached_features(cache_dir, f"{aflow_name}-clean", lambda: compute_features(aflow, np.arange(len(aflow))))
+    def load(kind: str) -> tuple[np.ndarray, np.ndarray]:
+        """(synthetic features indexed by item, AFLOW features) of set `kind`, computed once and cached."""
+        features = cached_features(cache_dir, f"{syn_name}-{tag}",
+                                   lambda: compute_features(synthetic, computed, kind=kind), kind)
+        by_item = np.zeros((n_items, features.shape[1]), dtype=np.float32)
+        by_item[computed] = features
+        return by_item, cached_features(cache_dir, f"{aflow_name}-clean",
+                                        lambda: compute_features(aflow, np.arange(len(aflow)), kind=kind), kind)
+
+    kinds = {variant: "indexing_v3" if variant in V3_VARIANTS else "indexing_v2" for variant in args.variants}
+    if "h" in args.variants:
+        kinds["h"] = "indexing_v3+monoclinic"
+    arrays = {kind: load(kind) for kind in ("indexing_v2", "indexing_v3") if kind in kinds.values() or "h" in kinds}
+    if "h" in kinds:  # v3's 90 columns, then v2's monoclinic ones: the column groups of feature_groups()
+        arrays["indexing_v3+monoclinic"] = tuple(np.concatenate([v3, v2[:, v3.shape[1]:]], axis=1)
+                                                 for v3, v2 in zip(arrays["indexing_v3"], arrays["indexing_v2"]))
     n_classes = len(CRYSTAL_SYSTEMS)
 
     x_aug = y_aug = None
@@ -211,6 +231,7 @@ def main(argv=None):
     for variant in args.variants:
         groups = feature_groups()
         columns = np.concatenate([np.arange(groups[g].start, groups[g].stop) for g in VARIANT_GROUPS[variant]])
+        x_syn, x_aflow = arrays[kinds[variant]]
         x_train, y_train = x_syn[train][:, columns], labels[train]
         if variant == "e":
             x_train = np.concatenate([x_train, x_aug[:, columns]])
@@ -253,6 +274,7 @@ def main(argv=None):
     for r in rows:
         print(f"  {r['variant']} seed {r['seed']}: " + " ".join(f"{v:.2f}" for v in r["val_recall"]))
     if "f" in args.variants:
+        x_syn = arrays["indexing_v2"][0]
         groups = feature_groups()
         monoclinic_m = x_syn[val, groups["monoclinic"].start + 1]
         orthorhombic_m = x_syn[val, groups["orthorhombic"].start + 1]

@@ -85,12 +85,13 @@ def test_each_feature_set_has_its_own_key_and_width():
     from xrdnet.xrd.profile import ProfileSettings, TwoThetaGrid
 
     grid, settings = TwoThetaGrid(5.0, 90.0, 0.04), ProfileSettings()
-    assert feature_key(grid, settings, kind="indexing") != feature_key(grid, settings, kind="indexing_v2")
+    assert len({feature_key(grid, settings, kind=kind) for kind in FEATURE_SETS}) == len(FEATURE_SETS)
     profile = render_profile(np.array([20.0, 28.3, 33.0, 40.1, 47.5, 56.2]), np.array([100.0, 60, 40, 30, 20, 10]),
                              grid, settings, 1.54056)
     old, new = (profile_features(profile, grid, 1.54056, kind) for kind in ("indexing", "indexing_v2"))
     assert old.shape == (1, FEATURE_SETS["indexing"].size) and new.shape == (1, FEATURE_SETS["indexing_v2"].size)
     np.testing.assert_array_equal(new[:, : old.shape[1]], old)
+    assert profile_features(profile, grid, 1.54056, "indexing_v3").shape == old.shape  # same layout, other fit
     with pytest.raises(ValueError, match="unknown features 'nope'"):
         profile_features(profile, grid, 1.54056, "nope")
 

@@ -10,6 +10,7 @@ name and code, the 2θ grid, the peak profile and the augmentation, so a change 
 Feature sets (data.features; a checkpoint records its set in data_info["features"]["kind"]):
     indexing     the 90 features of `xrdnet.xrd.indexing` (cubic ... primitive orthorhombic fits)
     indexing_v2  the same 90, then the monoclinic fit of `xrdnet.xrd.indexing_low`
+    indexing_v3  the 90 of `indexing`, the orthorhombic fit's trial cells from `xrdnet.xrd.indexing_ortho`
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from tqdm.auto import tqdm
 from xrdnet.data.augment import PeakAugmenter
 from xrdnet.data.dataset import PeakListSet, build_lock
 from xrdnet.utils.atomic import atomic_path
-from xrdnet.xrd import indexing, indexing_low
+from xrdnet.xrd import indexing, indexing_low, indexing_ortho, trial_assignments
 from xrdnet.xrd.indexing import indexing_features
 from xrdnet.xrd.profile import ProfileSettings, TwoThetaGrid, render_profile
 
@@ -50,7 +51,8 @@ class FeatureSet:
 
 FEATURE_SETS: dict[str, FeatureSet] = {
     "indexing": FeatureSet(indexing.line_features, indexing.N_FEATURES, (indexing,)),
-    "indexing_v2": FeatureSet(indexing_low.line_features_v2, indexing_low.N_FEATURES, (indexing, indexing_low)),
+    "indexing_v2": FeatureSet(indexing_low.line_features_v2, indexing_low.N_FEATURES, (indexing, indexing_low, trial_assignments)),
+    "indexing_v3": FeatureSet(indexing_ortho.line_features_v3, indexing_ortho.N_FEATURES, (indexing, indexing_ortho, trial_assignments)),
 }
 FEATURE_KINDS = tuple(FEATURE_SETS)
 

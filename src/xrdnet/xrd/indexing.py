@@ -182,6 +182,9 @@ class _Family:
     line_tuples_from: int  # trial cells use tuples of lines among the first this many
     # which parameter vectors (c, p) are a real cell, when positivity alone does not say (monoclinic)
     valid: Callable[[np.ndarray], np.ndarray] | None = None
+    # (t, p) line indices paired one to one with seed_tuples (each trial cell names its own lines);
+    # None: every seed tuple is tried on every p-tuple of the first line_tuples_from lines
+    seed_lines: np.ndarray | None = None
 
     @property
     def width(self) -> int:
@@ -300,13 +303,21 @@ def _line_tuples(n_lines: int, p: int) -> np.ndarray:
 
 
 def _trial_cells(family: _Family, q2: np.ndarray) -> np.ndarray:
-    """(c, p) trial parameters: p low-angle lines set equal to p seed reflections, solved exactly."""
+    """(c, p) trial parameters: p low-angle lines set equal to p seed reflections, solved exactly.
+
+    Without seed_lines every seed tuple meets every p-tuple of the first lines; with it each seed tuple
+    meets its own lines only (assignments chosen jointly, see `xrdnet.xrd.indexing_ortho`).
+    """
     p = family.n_params
-    line_tuples = _line_tuples(min(family.line_tuples_from, q2.size), p)
-    if line_tuples.size == 0:
-        return np.zeros((0, p))
-    rhs = q2[line_tuples]  # (u, p)
-    params = np.einsum("tij,uj->uti", family.seed_inverse, rhs).reshape(-1, p)
+    if family.seed_lines is not None:
+        usable = family.seed_lines.max(axis=1) < q2.size
+        params = np.einsum("tij,tj->ti", family.seed_inverse[usable], q2[family.seed_lines[usable]])
+    else:
+        line_tuples = _line_tuples(min(family.line_tuples_from, q2.size), p)
+        if line_tuples.size == 0:
+            return np.zeros((0, p))
+        rhs = q2[line_tuples]  # (u, p)
+        params = np.einsum("tij,uj->uti", family.seed_inverse, rhs).reshape(-1, p)
     params = params[np.all(params > 0, axis=1)]
     if family.valid is not None:
         params = params[family.valid(params)]
@@ -337,7 +348,8 @@ def _evaluate(family: _Family, params: np.ndarray, q2: np.ndarray, q2_max: float
     base = family.row_table[rows] * family.width
     # the integer m each line would need in each row, and its allowed neighbours below and above
     x = (q2[None, :, None] - offsets[:, None, :]) / a[:, :, None]  # (c, n, r)
-    j = (np.clip(x, -1.0, family.n_max + 0.5) + 1.0).astype(np.intp)  # floor(x) + 1 (non-negative)
+    # floor(x) + 1 (non-negative); minimum/maximum rather than np.clip: same values, a fraction of the call cost
+    j = (np.minimum(np.maximum(x, -1.0), family.n_max + 0.5) + 1.0).astype(np.intp)
     j += base
     low = family.below.take(j)
     high = family.above.take(j)
@@ -345,16 +357,15 @@ def _evaluate(family: _Family, params: np.ndarray, q2: np.ndarray, q2_max: float
     above_gap = high - x
     gap = np.minimum(below_gap, above_gap)  # (c, n, r), in units of A
     x_max = (q2_max - offsets) / a  # (c, r)
-    j_max = (np.clip(x_max, -1.0, family.n_max + 0.5) + 1.0).astype(np.intp) + base
+    j_max = (np.minimum(np.maximum(x_max, -1.0), family.n_max + 0.5) + 1.0).astype(np.intp) + base
     n_calc = family.count.take(j_max).sum(axis=1)
     if not assign:
         return gap.min(axis=2) * a, n_calc
-    best = gap.argmin(axis=2)[..., None]  # (c, n, 1)
-    error = np.take_along_axis(gap, best, axis=2)[..., 0] * a
-    take_low = np.take_along_axis(below_gap <= above_gap, best, axis=2)[..., 0]
-    m = np.where(take_low, np.take_along_axis(low, best, axis=2)[..., 0],
-                 np.take_along_axis(high, best, axis=2)[..., 0])
-    coefficients = np.concatenate([m[..., None], family.row_coef[rows[best[..., 0]]]], axis=2)
+    best = gap.argmin(axis=2)  # (c, n)
+    flat = best + gap.shape[2] * np.arange(best.size).reshape(best.shape)  # into the raveled (c, n, r) arrays
+    error = gap.ravel()[flat] * a
+    m = np.where(below_gap.ravel()[flat] <= above_gap.ravel()[flat], low.ravel()[flat], high.ravel()[flat])
+    coefficients = np.concatenate([m[..., None], family.row_coef[rows[best]]], axis=2)
     return error, n_calc, coefficients
 
 
@@ -478,8 +489,12 @@ first N_FIT_LINES = 20 lines, all 0 with fewer than p + 1 lines):
 """
 
 
-def line_features(q2: np.ndarray, heights: np.ndarray, tol: np.ndarray) -> np.ndarray:
-    """Feature vector (N_FEATURES,) of lines q2 (Å⁻², ascending), heights (fraction of max), tolerances tol (Å⁻²)."""
+def line_features(q2: np.ndarray, heights: np.ndarray, tol: np.ndarray,
+                  families: dict[str, _Family] = FAMILIES) -> np.ndarray:
+    """Feature vector (N_FEATURES,) of lines q2 (Å⁻², ascending), heights (fraction of max), tolerances tol (Å⁻²).
+
+    families: the fit of each family name (a feature set may swap one for a better fit with the same parameters).
+    """
     out = np.zeros(N_FEATURES)
     q2 = np.asarray(q2, dtype=float)[:N_POSITION_LINES]
     heights = np.asarray(heights, dtype=float)[:N_POSITION_LINES]
@@ -497,7 +512,8 @@ def line_features(q2: np.ndarray, heights: np.ndarray, tol: np.ndarray) -> np.nd
     out[positions] = block
     q2_fit, tol_fit = q2[:N_FIT_LINES], np.asarray(tol, dtype=float)[:N_FIT_LINES]
     for reported, (members, extras) in _REPORTED.items():
-        fits = [fit for fit in (fit_family(name, q2_fit, tol_fit) for name in members) if fit is not None]
+        fits = [fit for fit in (fit_family(families[name], q2_fit, tol_fit) for name in members)
+                if fit is not None]
         if not fits:
             continue
         choice = int(np.argmax([fit.log_m for fit in fits]))

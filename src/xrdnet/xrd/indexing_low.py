@@ -13,31 +13,32 @@ The monoclinic fit has the orthorhombic one as its limit D → 0, but there hkl 
 two calculated lines, so an orthorhombic pattern gets a lower M from it: the extra parameter pays
 only when the lines need β ≠ 90°.
 
-Trial cells set p low-angle lines equal to p low-index reflections. Which reflections the first lines
-are depends on the cell, so the 4-reflection assignments tried are chosen once, deterministically and
-greedily, as those covering the most random cells of the family (a, b, c log-uniform in 3-20 Å, β in
-90-125°, a third of the lines dropped as absent or weak): see `_covering_tuples`. With the first 5 lines
-(5 line tuples) and 30 assignments, 150 trial cells (about +15 % on the `indexing` time), they cover about a
-tenth of such random cells; on exact line lists of the synthetic monoclinic crystals the fit indexes
-≥ 95 % of the first 20 lines with ln M ≥ 3 for about a fifth (6 lines, 20 or 40 assignments: the same
-within a few points at 2-6× the time). Its figures still say how much better four parameters index the
-lines than three. Centred orthorhombic (C, I, F) fits on the same machinery cost about as much as all of
+Trial cells set 4 low-angle lines equal to 4 low-index reflections. Each of the 150 trial cells is a
+joint assignment (which 4 of the first N_TRIAL_LINES lines are which reflections), chosen once,
+deterministically and greedily, as those covering the most random cells of the family (a, b, c
+log-uniform in 3-20 Å, β in 90-125°, reflections removed by random P2₁/c-like conditions
+(`random_absences`), some of the rest dropped as weak): see `xrdnet.xrd.trial_assignments`. On the
+synthetic validation split's monoclinic items the fit indexes ≥ 95 % of the first 20 lines with ln M ≥ 3
+for ~0.40 of exact line lists and ~0.2 of rendered ones (30 assignments on every 4-tuple of the first 5
+lines, as before: 0.15 and 0.10) at the same 150 trial cells (about +15 % on the `indexing` time);
+300 assignments reach ~0.5 on exact lists at several times the cost. Baddeleyite's cell is found. Its figures still say how much
+better four parameters index the lines than three. Centred orthorhombic (C, I, F) fits on the same machinery cost about as much as all of
 `indexing` together (7-18 ms per pattern each on a loaded machine) and are not here.
 """
 
 from __future__ import annotations
 
 import functools
-import itertools
 import math
 
 import numpy as np
 
 from xrdnet.xrd import indexing
 from xrdnet.xrd.indexing import _Family, _tables, fit_family
+from xrdnet.xrd.trial_assignments import covering_assignments
 
 MAX_COS_BETA = 0.8  # |cos β*| at most: β between 90° and ~143°, beyond which a shorter (reduced) cell exists
-N_TRIAL_LINES = 5  # trial cells use 4-tuples of lines among the first this many (5 tuples: time per pattern)
+N_TRIAL_LINES = 6  # trial assignments name 4 lines among the first this many
 _N_MAX = 400  # largest looked-up index square (h or k up to 20)
 
 
@@ -51,38 +52,23 @@ def _canonical_hkl(limit: int) -> np.ndarray:
     return np.array(rows, dtype=int)
 
 
-def _covering_tuples(coefficients: np.ndarray, sample_q2, n_tuples: int, n_cells: int = 2000,
-                     seed: int = 0) -> np.ndarray:
-    """(t, p) ordered reflection tuples (indices into the s reflections whose coefficient rows (s, p) are
-    given) that, as trial assignments of p of the first N_TRIAL_LINES lines, cover the most random cells,
-    chosen greedily.
+def random_absences(hkl: np.ndarray, rng) -> np.ndarray:
+    """(s,) True for the reflections hkl (s, 3) that random monoclinic (unique axis b) conditions remove.
 
-    sample_q2(rng) -> (s,) Q² of every reflection for one random cell.
-    A cell is covered by a tuple when p of its first lines (in Q² order, a third of the lines dropped at
-    random) are those reflections and their coefficient matrix is invertible.
+    Centring (P, C, A, I), a glide in the h0l zone (none, c: l odd absent, n: h + l odd, a: h odd) and
+    a 2₁ screw along b (0k0 with k odd absent), drawn independently: P2₁/c, C2/c and their kin.
     """
-    p = coefficients.shape[1]
-    rng = np.random.default_rng(seed)
-    covers: dict[tuple[int, ...], set[int]] = {}
-    invertible: dict[tuple[int, ...], bool] = {}
-    for cell in range(n_cells):
-        q2 = sample_q2(rng)
-        order = np.argsort(q2, kind="stable")
-        order = order[rng.random(order.size) > 1.0 / 3.0][:N_TRIAL_LINES]
-        for chosen in itertools.combinations(order.tolist(), p):
-            if chosen not in invertible:
-                invertible[chosen] = abs(np.linalg.det(coefficients[list(chosen)])) > 1e-9
-            if invertible[chosen]:
-                covers.setdefault(chosen, set()).add(cell)
-    picked: list[tuple[int, ...]] = []
-    covered: set[int] = set()
-    for _ in range(n_tuples):
-        best = max(covers, key=lambda t: (len(covers[t] - covered), t), default=None)
-        if best is None or not covers[best] - covered:
-            break
-        picked.append(best)
-        covered |= covers.pop(best)
-    return np.array(picked, dtype=int)
+    h, k, l = hkl.T
+    absent = np.zeros(len(hkl), dtype=bool)
+    centring = rng.choice(4, p=[0.6, 0.25, 0.1, 0.05])  # P, C, A, I
+    if centring:
+        absent |= [(h + k), (k + l), (h + k + l)][centring - 1] % 2 == 1
+    glide = rng.choice(4, p=[0.5, 0.3, 0.1, 0.1])  # none, c, n, a
+    if glide:
+        absent |= (k == 0) & ([l, h + l, h][glide - 1] % 2 == 1)
+    if rng.random() < 0.6:
+        absent |= (h == 0) & (l == 0) & (k % 2 == 1)
+    return absent
 
 
 def _random_axes(rng) -> np.ndarray:
@@ -96,7 +82,7 @@ def _monoclinic_valid(params: np.ndarray) -> np.ndarray:
     return (params[:, 3] > 0) & (params[:, 3] <= 2.0 * MAX_COS_BETA * np.sqrt(params[:, 1] * params[:, 2]))
 
 
-def _monoclinic_family(h_max: int = 6, l_max: int = 6, n_tuples: int = 30) -> _Family:
+def _monoclinic_family(h_max: int = 6, l_max: int = 6, n_assignments: int = 150) -> _Family:
     """Q² = B k² + A h² + C l² + D h l; parameters (B, A, C, D), k² looked up, rows (h, l)."""
     squares = {k * k for k in range(21)}
     below, above, count = _tables([squares - {0}, squares], _N_MAX)
@@ -113,11 +99,11 @@ def _monoclinic_family(h_max: int = 6, l_max: int = 6, n_tuples: int = 30) -> _F
         # reciprocal monoclinic axes: a* = 1/(a sin β), c* = 1/(c sin β), b* = 1/b
         a_star, c_star = 1.0 / (a * math.sin(beta_star)), 1.0 / (c * math.sin(beta_star))
         params = np.array([1.0 / b**2, a_star**2, c_star**2, 2.0 * a_star * c_star * math.cos(beta_star)])
-        return seeds @ params
+        return np.where(random_absences(hkl, rng), np.inf, seeds @ params)
 
-    tuples = _covering_tuples(seeds, sample_q2, n_tuples)
-    return _Family("monoclinic", row_coef, row_table, below, above, count, _N_MAX, seeds, tuples,
-                   N_TRIAL_LINES, valid=_monoclinic_valid)
+    positions, reflections = covering_assignments(seeds, sample_q2, N_TRIAL_LINES, n_assignments)
+    return _Family("monoclinic", row_coef, row_table, below, above, count, _N_MAX, seeds, reflections,
+                   N_TRIAL_LINES, valid=_monoclinic_valid, seed_lines=positions)
 
 
 @functools.cache
