@@ -69,6 +69,16 @@ def test_datamodule_splits_have_no_overlap_and_cover_the_dataset(tmp_path, toy_s
     assert len(weights) == 7 and np.isclose(np.mean(weights), 1.0)
 
 
+def test_load_split_splits_without_rendering_and_setup_keeps_that_split(tmp_path, toy_source):
+    datamodule = make_datamodule(tmp_path, toy_source)
+    split = {part: indices.copy() for part, indices in datamodule.load_split().items()}
+    assert not hasattr(datamodule, "val_set") and datamodule.training_data_record() is not None
+    assert np.array_equal(np.sort(np.concatenate(list(split.values()))), np.arange(len(toy_source)))
+    datamodule.setup("fit")  # a module only split is not set up: setup renders, on that same split
+    assert len(datamodule.val_set) == len(split["val"])
+    assert all(np.array_equal(datamodule.split_indices[part], split[part]) for part in split)
+
+
 def test_augmentation_changes_profiles_but_not_labels(tmp_path, toy_source):
     datamodule = make_datamodule(tmp_path, toy_source)
     datamodule.setup("fit")

@@ -263,6 +263,7 @@ class XRDDataModule(LightningDataModule):
         self.peaks: PeakListSet | None = None
         self.real_peaks: PeakListSet | None = None
         self.split_indices: dict[str, np.ndarray] = {}
+        self.is_set_up = False  # setup() has rendered the splits (load_split() alone only loads and splits)
         self._loaded: dict[str, PeakListSet] = {}  # dataset folder -> its data, loaded once per process
 
     # ---- data -------------------------------------------------------------------------------
@@ -284,7 +285,7 @@ class XRDDataModule(LightningDataModule):
 
     def prepare_data(self) -> None:
         """Build or find every dataset and its cached features: run by one process per node (see data.ranks)."""
-        if self.peaks is not None:  # already set up (xrdnet-train loads the data before the Trainer exists)
+        if self.is_set_up:  # xrdnet-train loads the data before the Trainer exists
             return
         for source, copies in self._sources():
             peaks = self._load(source)
@@ -303,12 +304,18 @@ class XRDDataModule(LightningDataModule):
                 return False
         return True
 
+    def load_split(self) -> dict[str, np.ndarray]:
+        """Load the dataset (self.peaks) and split it: 'train'/'val'/'test' -> item indices; nothing is rendered."""
+        if self.peaks is None:
+            self.peaks = self._load(self.source)
+            train, val, test = stratified_split(self.peaks.labels, self.split, self.split_seed)
+            self.split_indices = {"train": train, "val": val, "test": test}
+        return self.split_indices
+
     def setup(self, stage: str | None = None) -> None:
-        if self.peaks is not None:
+        if self.is_set_up:
             return
-        self.peaks = self._load(self.source)
-        train, val, test = stratified_split(self.peaks.labels, self.split, self.split_seed)
-        self.split_indices = {"train": train, "val": val, "test": test}
+        train, val, test = (self.load_split()[part] for part in ("train", "val", "test"))
         real_features = None
         augmenter = self.augmenter
         if self.features:
@@ -333,6 +340,7 @@ class XRDDataModule(LightningDataModule):
                                        real_features)
         counts = {name: int(c) for name, c in zip(CRYSTAL_SYSTEMS, np.bincount(self.peaks.labels[train], minlength=NUM_CLASSES))}
         log.info("split sizes train/val/test = %d/%d/%d; train counts %s", len(train), len(val), len(test), counts)
+        self.is_set_up = True
 
     def _features(self, peaks: PeakListSet, source: StructureSource, copies: int) -> np.ndarray:
         folder = dataset_folder(self.data_dir, source, self.simulator)
