@@ -58,14 +58,11 @@ def labelled_profiles(cfg: DictConfig, predictor: CrystalSystemPredictor,
     the held-out synthetic split (cfg.synthetic_test), then each of `sources`."""
     sets: dict[str, tuple] = {}
     if cfg.synthetic_test:
-        data_config = predictor.module.hparams.data_info.get("datamodule")
-        if data_config is None:
+        datamodule = training_split(cfg.ckpt_path, predictor, cfg.paths.data_dir)
+        if datamodule is None:
             log.warning("%s has no training-data config; skipping the synthetic test split", cfg.ckpt_path)
         else:
-            datamodule = instantiate({**data_config, "real_source": None, "data_dir": cfg.paths.data_dir})
             datamodule.setup("test")
-            check_split(cfg.ckpt_path, predictor.module.hparams.data_info.get("training_data"),
-                        datamodule.training_data_record())
             indices = datamodule.split_indices["test"]
             profiles, labels = datamodule.test_set.tensors
             profiles = profiles[:, :predictor.grid.n_points]  # the profiles alone: the predictor adds what else the model reads
@@ -78,6 +75,19 @@ def labelled_profiles(cfg: DictConfig, predictor: CrystalSystemPredictor,
         profiles, labels = rendered.tensors
         sets[name] = (profiles.numpy(), labels.numpy(), peaks.names, peaks.manifest.get("skipped", []))
     return sets
+
+
+def training_split(ckpt_path, predictor: CrystalSystemPredictor, data_dir: str):
+    """The XRDDataModule `ckpt_path` was trained with, its dataset loaded (built in data_dir if absent) and split,
+    nothing rendered; the split checked against the one the checkpoint records (SplitMismatchError).
+    None when the checkpoint records no training-data config."""
+    data_config = predictor.module.hparams.data_info.get("datamodule")
+    if data_config is None:
+        return None
+    datamodule = instantiate({**data_config, "real_source": None, "data_dir": data_dir})
+    datamodule.load_split()
+    check_split(ckpt_path, predictor.module.hparams.data_info.get("training_data"), datamodule.training_data_record())
+    return datamodule
 
 
 class SplitMismatchError(ValueError):
