@@ -1,4 +1,4 @@
-"""Shared fixtures: small, fast structure sources and dataset folders in temporary directories."""
+"""Shared fixtures: small, fast structure sources, dataset folders in temporary directories, a tiny trained model."""
 
 from __future__ import annotations
 
@@ -129,3 +129,37 @@ def store_mp_download(mp_documents):
         write_cache(cache_path(data_dir, query, endpoint), query, endpoint, records, "stored-in-test")
 
     return store
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory) -> dict:
+    """Train a tiny CNN through xrdnet.train.train (the entry point's own function), once per test module:
+    {"root", "checkpoint", "metrics", "loads"}; its dataset is in root / "data"."""
+    import torch
+    from hydra import compose, initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+
+    from xrdnet.config import CONFIG_DIR
+    from xrdnet.train import train
+
+    root = tmp_path_factory.mktemp("trained")
+    GlobalHydra.instance().clear()
+    with initialize_config_dir(str(CONFIG_DIR), version_base="1.3"):
+        cfg = compose("train", overrides=[
+            f"paths.output_dir={root / 'run'}", f"paths.data_dir={root / 'data'}", f"paths.log_dir={root / 'outputs'}",
+            "data.source.n=140", "data.real_source=null", "data.build_workers=1", "data.batch_size=32",
+            "data.grid.step_deg=0.1", "trainer.max_epochs=2", "callbacks.rich_progress_bar=null",
+            "model.net.channels=[8,16]", "model.net.head_hidden=32",
+        ])
+    loads = []  # weights_only of every torch.load during training (resume, test, calibration)
+    real_load = torch.load
+
+    def recording_load(*args, **kwargs):
+        loads.append(kwargs.get("weights_only"))
+        return real_load(*args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(torch, "load", recording_load)
+        metrics = train(cfg)
+    checkpoint = next((root / "run" / "checkpoints").glob("epoch_*.ckpt"))
+    return {"root": root, "checkpoint": checkpoint, "metrics": metrics, "loads": loads}

@@ -1,4 +1,4 @@
-"""Self-contained checkpoints, xrdnet-eval and xrdnet-predict on a tiny model trained here."""
+"""Self-contained checkpoints, xrdnet-eval and xrdnet-predict on a tiny model trained here (conftest.trained)."""
 
 from __future__ import annotations
 
@@ -12,47 +12,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from hydra import compose, initialize_config_dir
-from hydra.core.global_hydra import GlobalHydra
 from pymatgen.io.cif import CifWriter
 
-from xrdnet.config import CONFIG_DIR
 from xrdnet.crystal import CRYSTAL_SYSTEMS
 from xrdnet.lit.classifier import CrystalSystemClassifier
 from xrdnet.predictor import CrystalSystemPredictor
 from xrdnet.structures.aflow import AflowPrototypes
-from xrdnet.train import train
 from xrdnet.xrd.peaks import XRDSimulator
 from xrdnet.xrd.profile import ProfileSettings, TwoThetaGrid, render_profile
 
 BIN = Path(sys.executable).parent
 ENV = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONWARNINGS": "ignore"}
-
-
-@pytest.fixture(scope="module")
-def trained(tmp_path_factory) -> dict:
-    """Train a tiny CNN through xrdnet.train.train (the entry point's own function)."""
-    root = tmp_path_factory.mktemp("trained")
-    GlobalHydra.instance().clear()
-    with initialize_config_dir(str(CONFIG_DIR), version_base="1.3"):
-        cfg = compose("train", overrides=[
-            f"paths.output_dir={root / 'run'}", f"paths.data_dir={root / 'data'}", f"paths.log_dir={root / 'outputs'}",
-            "data.source.n=140", "data.real_source=null", "data.build_workers=1", "data.batch_size=32",
-            "data.grid.step_deg=0.1", "trainer.max_epochs=2", "callbacks.rich_progress_bar=null",
-            "model.net.channels=[8,16]", "model.net.head_hidden=32",
-        ])
-    loads = []  # weights_only of every torch.load during training (resume, test, calibration)
-    real_load = torch.load
-
-    def recording_load(*args, **kwargs):
-        loads.append(kwargs.get("weights_only"))
-        return real_load(*args, **kwargs)
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(torch, "load", recording_load)
-        metrics = train(cfg)
-    checkpoint = next((root / "run" / "checkpoints").glob("epoch_*.ckpt"))
-    return {"root": root, "checkpoint": checkpoint, "metrics": metrics, "loads": loads}
 
 
 def run(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
