@@ -1,11 +1,14 @@
 """The independent robustness check: measured-style scans from another simulator, scored through xrdnet-predict's path.
 
-Peak lists come from xrayutilities (xrd.independent), cached once per structure set; each condition
-turns them into a diffractometer scan with this module's own renderer (pseudo-Voigt lines, η = 0.5,
-one FWHM for every line; nothing of xrdnet.xrd.profile), a background, Poisson counting noise and
-the condition's effect, then preprocesses the scan exactly as `xrdnet-predict` does for a measured
-file (preprocess_measured with predict's defaults: rolling-ball background, Kα2 stripped when the
-scan is declared CuKa) and scores the checkpoint. Scripts: scripts/independent_robustness.py.
+Peak lists come from xrayutilities (xrd.independent), cached once per structure set, or, for the
+screen on synthetic validation crystals, from the dataset a checkpoint was trained on (xrdnet's own
+simulator). Each condition turns a list into a diffractometer scan with this module's own renderer
+(CuKα or MoKα lines placed through their d spacings, pseudo-Voigt lines, η = 0.5, one FWHM for every
+line; nothing of xrdnet.xrd.profile), a background, Poisson counting noise and the condition's
+effect, then preprocesses the scan exactly as `xrdnet-predict` does for a measured file
+(CrystalSystemPredictor.profile_of_scan with predict's defaults: rolling-ball background, Kα2
+stripped when the scan is declared CuKa or MoKa) and scores the checkpoint.
+Scripts: scripts/independent_robustness.py.
 """
 
 from __future__ import annotations
@@ -21,10 +24,14 @@ from tqdm.auto import tqdm
 
 from xrdnet.utils.atomic import atomic_path
 from xrdnet.xrd.instrument import displacement_shift_deg
-from xrdnet.xrd.measured import preprocess_measured
-from xrdnet.xrd.wavelengths import KALPHA2_RATIO, KALPHA_RELATIVE_SPLIT, d_to_two_theta, resolve_wavelength
+from xrdnet.xrd.wavelengths import KALPHA2_RATIO, WAVELENGTHS_ANGSTROM, Radiation, d_to_two_theta, two_theta_to_d
 
-CU_KA2_ANGSTROM = 1.544414  # xrayutilities' CuKa2 (its CuKa1 is 1.5405929 Å)
+# (Kα1, Kα2) wavelengths (Å) of each anode's scans. CuKα: xrayutilities' lines, so a CuKα1 scan puts
+# its lines exactly where xrayutilities computed them; MoKα: xrdnet.xrd.wavelengths' table.
+SCAN_LINES_ANGSTROM: dict[str, tuple[float, float]] = {
+    "Cu": (1.5405929, 1.544414),
+    "Mo": (WAVELENGTHS_ANGSTROM["MoKa1"], WAVELENGTHS_ANGSTROM["MoKa2"]),
+}
 GONIOMETER_RADIUS_MM = 240.0
 ETA = 0.5  # Lorentzian fraction of every line
 _WINDOW_FWHM = 30.0  # lines are evaluated within ±30 FWHM (the Lorentzian tail beyond is 3e-4 of the height)
@@ -36,8 +43,9 @@ class Condition:
 
     name: str
     fwhm_deg: float = 0.1
-    kalpha2: bool = False          # the scan has Kα2 lines (declared CuKa to predict) or is Kα1 only (CuKa1)
+    kalpha2: bool = False          # the scan has Kα2 lines (declared CuKa/MoKa to predict) or is Kα1 only (CuKa1/MoKa1)
     strip: bool = True             # predict strips Kα2 (its default, --kalpha2 auto) or keeps it (--kalpha2 keep)
+    radiation: str = "Cu"          # the tube's anode, a key of SCAN_LINES_ANGSTROM
     counts: float | None = 1e4     # counts of the strongest line; None: no noise and no background
     background: float = 0.05       # background level as a fraction of the strongest line's counts
     low_angle_rise: float = 0.0    # air scatter / direct beam at the scan start, fraction of the strongest line
@@ -46,6 +54,17 @@ class Condition:
     scan_range: tuple[float, float] = (5.0, 90.0)
     step_deg: float = 0.01
 
+    def __post_init__(self):
+        if self.radiation not in SCAN_LINES_ANGSTROM:
+            raise ValueError(f"condition {self.name!r}: unknown radiation {self.radiation!r}; "
+                             f"options: {', '.join(SCAN_LINES_ANGSTROM)}")
+
+
+# A MoKα scan over 2-45° (step 0.005°) of the same crystals. Its last degrees (past 41°, d < 1.006 Å) lack lines:
+# the peak lists hold only what their CuKα simulation reached (xrayutilities' to 2θ = 100°, a dataset's
+# to its range, 90° and a little more). That costs nothing: predict maps the MoKα scan onto the model's
+# CuKα grid, which ends at d = λ_Cu / (2 sin 45°) ≈ 1.09 Å, so those d fall beyond it anyway.
+_MO_SCAN = {"radiation": "Mo", "scan_range": (2.0, 45.0), "step_deg": 0.005}
 
 CONDITIONS: tuple[Condition, ...] = (
     Condition("reference: 0.1° FWHM, Kα1, 1e4 counts, 5 % background"),
@@ -64,6 +83,9 @@ CONDITIONS: tuple[Condition, ...] = (
     Condition("displacement −0.2 mm", displacement_mm=-0.2),
     Condition("5 % impurity", impurity=0.05),
     Condition("partial range 10-80°", scan_range=(10.0, 80.0)),
+    Condition("MoKα 2-45°: Kα1 (declared MoKa1)", **_MO_SCAN),
+    Condition("MoKα 2-45°: Kα2 on, stripped (declared MoKa)", kalpha2=True, **_MO_SCAN),
+    Condition("MoKα 2-45°: Kα2 on, kept (--kalpha2 keep)", kalpha2=True, strip=False, **_MO_SCAN),
 )
 
 
@@ -81,21 +103,26 @@ def pseudo_voigt_scan(points: np.ndarray, two_theta: np.ndarray, intensity: np.n
     return scan
 
 
-def measured_scan(two_theta_ka1: np.ndarray, intensity: np.ndarray, wavelength_ka1: float, condition: Condition,
+def measured_scan(two_theta: np.ndarray, intensity: np.ndarray, list_wavelength: float, condition: Condition,
                   rng: np.random.Generator, impurity: tuple[np.ndarray, np.ndarray] | None = None,
                   ) -> tuple[np.ndarray, np.ndarray]:
-    """(2θ points, counts) of one scan of lines at Kα1 (2θ in degrees, intensity) under `condition`."""
-    two_theta, intensity = np.asarray(two_theta_ka1, float), np.asarray(intensity, float)
+    """(2θ points, counts) of one scan under `condition` of the lines (2θ in degrees, intensity) of a list
+    simulated at list_wavelength (Å)."""
+    two_theta, intensity = np.asarray(two_theta, float), np.asarray(intensity, float)
     if condition.impurity and impurity is not None and len(impurity[1]):
         scale = condition.impurity * intensity.max() / np.max(impurity[1])
         two_theta = np.concatenate([two_theta, impurity[0]])
         intensity = np.concatenate([intensity, impurity[1] * scale])
-    if condition.kalpha2:  # each line's Kα2 at its own Bragg angle, half as strong
-        d = wavelength_ka1 / (2.0 * np.sin(np.radians(two_theta / 2.0)))
-        second = d_to_two_theta(d, CU_KA2_ANGSTROM)
-        reflects = np.isfinite(second)
-        two_theta = np.concatenate([two_theta, second[reflects]])
-        intensity = np.concatenate([intensity, KALPHA2_RATIO * intensity[reflects]])
+    # each d spacing diffracts at its Bragg angle of the scan's Kα1 (λ = 2 d sin θ), and with Kα2 at
+    # that line's own angle as well, KALPHA2_RATIO as strong
+    d = two_theta_to_d(two_theta, list_wavelength)
+    kalpha1, kalpha2 = SCAN_LINES_ANGSTROM[condition.radiation]
+    two_theta = d_to_two_theta(d, kalpha1)
+    if condition.kalpha2:
+        two_theta = np.concatenate([two_theta, d_to_two_theta(d, kalpha2)])
+        intensity = np.concatenate([intensity, KALPHA2_RATIO * intensity])
+    reflects = np.isfinite(two_theta)
+    two_theta, intensity = two_theta[reflects], intensity[reflects]
     if condition.displacement_mm:
         two_theta = two_theta + displacement_shift_deg(two_theta, condition.displacement_mm, GONIOMETER_RADIUS_MM)
     start, stop = condition.scan_range
@@ -111,20 +138,24 @@ def measured_scan(two_theta_ka1: np.ndarray, intensity: np.ndarray, wavelength_k
     return points, rng.poisson(expected).astype(float)
 
 
+def declared_wavelength(condition: Condition) -> str:
+    """What a user gives xrdnet-predict as --wavelength for this scan: 'CuKa'/'MoKa' with Kα2, 'CuKa1'/'MoKa1' without."""
+    return f"{condition.radiation}Ka" if condition.kalpha2 else f"{condition.radiation}Ka1"
+
+
 def predict_profile(points: np.ndarray, counts: np.ndarray, condition: Condition, predictor) -> np.ndarray:
     """The model input xrdnet-predict makes of this scan with its defaults (--background rolling_ball,
-    --kalpha2 auto; --wavelength CuKa for a scan with Kα2, CuKa1 for one without)."""
-    wavelength = resolve_wavelength("CuKa" if condition.kalpha2 else "CuKa1")
-    split = KALPHA_RELATIVE_SPLIT["Cu"] if condition.kalpha2 and condition.strip else None
-    return preprocess_measured(points, counts, wavelength, predictor.grid,
-                               target_wavelength_angstrom=predictor.wavelength_angstrom, background="rolling_ball",
-                               kalpha2_split=split)
+    --kalpha2 auto, or keep when the condition does not strip) and the declared_wavelength."""
+    profile, _ = predictor.profile_of_scan(points, counts, Radiation.named(declared_wavelength(condition)),
+                                           background="rolling_ball", kalpha2="auto" if condition.strip else "keep")
+    return profile
 
 
 def score_conditions(predictor, peak_lists: Sequence[tuple[np.ndarray, np.ndarray]], labels: np.ndarray,
-                     wavelength_ka1: float, conditions: Sequence[Condition] = CONDITIONS, seed: int = 0,
+                     list_wavelength: float, conditions: Sequence[Condition] = CONDITIONS, seed: int = 0,
                      progress: bool = True) -> list[tuple[str, float]]:
-    """(condition name, accuracy) for each condition; a scan predict cannot use counts as wrong."""
+    """(condition name, accuracy) for each condition of the peak lists (simulated at list_wavelength, Å);
+    a scan predict cannot use counts as wrong."""
     labels = np.asarray(labels)
     rows = []
     for number, condition in enumerate(tqdm(conditions, desc="conditions", unit="condition", disable=not progress)):
@@ -133,7 +164,7 @@ def score_conditions(predictor, peak_lists: Sequence[tuple[np.ndarray, np.ndarra
         for index, (two_theta, intensity) in enumerate(peak_lists):
             other = peak_lists[(index + 1 + int(rng.integers(len(peak_lists) - 1))) % len(peak_lists)] \
                 if condition.impurity and len(peak_lists) > 1 else None
-            points, counts = measured_scan(two_theta, intensity, wavelength_ka1, condition, rng, other)
+            points, counts = measured_scan(two_theta, intensity, list_wavelength, condition, rng, other)
             try:
                 profiles.append(predict_profile(points, counts, condition, predictor))
                 usable.append(index)
@@ -151,6 +182,22 @@ def markdown_table(rows: Sequence[tuple[str, float]], header: str) -> str:
     lines = [header, "", "| condition | accuracy |", "|---|---:|"]
     lines += [f"| {name} | {value:.3f} |" for name, value in rows]
     return "\n".join(lines) + "\n"
+
+
+def clean_accuracy(predictor, peaks, indices: np.ndarray) -> float:
+    """The checkpoint on its own clean renders of the items `indices` of a PeakListSet (xrdnet-eval's figure)."""
+    from xrdnet.data.datamodule import render_all
+
+    profiles, labels = (t.numpy() for t in render_all(peaks, np.asarray(indices), predictor.grid,
+                                                      predictor.settings).tensors)
+    return float((predictor.predict_proba(profiles).argmax(1) == labels).mean())
+
+
+def validation_items(val_indices: np.ndarray, count: int, seed: int) -> np.ndarray:
+    """A seeded random `count` of the validation split's item indices (all of them when fewer), ascending."""
+    val_indices = np.asarray(val_indices)
+    chosen = np.random.default_rng(seed).choice(val_indices, size=min(count, len(val_indices)), replace=False)
+    return np.sort(chosen)
 
 
 # --- the peak lists, computed once and cached --------------------------------------------------------------
