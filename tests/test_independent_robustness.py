@@ -1,4 +1,8 @@
-"""The independent robustness check: xrayutilities' peak positions, the scans of each condition, a tiny scored run."""
+"""The independent robustness check: xrayutilities' peak positions, the scans of each condition, a tiny scored run,
+and the screen on synthetic validation crystals."""
+
+import runpy
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -6,10 +10,13 @@ from pymatgen.core import Lattice, Structure
 
 from xrdnet.predictor import CrystalSystemPredictor
 from xrdnet.pretrained import shipped_checkpoint
-from xrdnet.robustness import CONDITIONS, Condition, measured_scan, prototype_peak_lists, score_conditions
+from xrdnet.robustness import (CONDITIONS, SCAN_LINES_ANGSTROM, Condition, measured_scan, predict_profile,
+                               prototype_peak_lists, score_conditions)
 from xrdnet.xrd.independent import independent_peaks, line_wavelength
+from xrdnet.xrd.wavelengths import d_to_two_theta
 
 SILICON = Structure.from_spacegroup("Fd-3m", Lattice.cubic(5.431), ["Si"], [[0, 0, 0]])
+SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "independent_robustness.py"
 
 
 def test_xrayutilities_puts_si_111_at_28_44_degrees_with_cu_kalpha1():
@@ -53,3 +60,48 @@ def test_tiny_run_of_the_condition_loop(tmp_path):
     again = score_conditions(predictor, *prototype_peak_lists(tmp_path, count=3, progress=False)[:2],
                              line_wavelength(), conditions, progress=False)
     assert again == rows  # seeded: the same table from the cache
+
+
+def test_a_mokalpha_scan_lands_on_the_model_grid_where_the_cukalpha_scan_does():
+    predictor = CrystalSystemPredictor.from_checkpoint(shipped_checkpoint())
+    d_spacings = np.array([3.1355, 1.9201])  # Si (111), (220)
+    lines = (d_to_two_theta(d_spacings, 1.5405929), np.array([100.0, 60.0]))  # a CuKα1 list, as xrayutilities' are
+    rng = np.random.default_rng(0)
+    cu_points, cu_counts = measured_scan(*lines, 1.5405929, Condition("Cu", counts=None), rng)
+    mo = Condition("Mo", counts=None, radiation="Mo", scan_range=(2.0, 45.0), step_deg=0.005)
+    mo_points, mo_counts = measured_scan(*lines, 1.5405929, mo, rng)
+    assert mo_points[np.argmax(mo_counts)] == pytest.approx(d_to_two_theta(3.1355, SCAN_LINES_ANGSTROM["Mo"][0]),
+                                                            abs=0.003)  # 13.0° on the MoKα1 scan
+    cu = predict_profile(cu_points, cu_counts, Condition("Cu", counts=None), predictor)
+    on_grid = predict_profile(mo_points, mo_counts, mo, predictor)
+    step = predictor.grid.step_deg
+    expected = d_to_two_theta(3.1355, predictor.wavelength_angstrom)  # 28.47° at the model's CuKα
+    assert predictor.grid.points[np.argmax(cu)] == pytest.approx(expected, abs=step)
+    assert abs(int(np.argmax(on_grid)) - int(np.argmax(cu))) <= 1
+    second = np.abs(predictor.grid.points - d_to_two_theta(1.9201, predictor.wavelength_angstrom)) <= step
+    assert on_grid[second].max() == pytest.approx(cu[second].max(), abs=0.1)  # (220) as strong in both
+    # with Kα2, MoKa declared: stripped, the line is back where the Kα1 scan has it
+    doublet = Condition("Mo", counts=None, kalpha2=True, radiation="Mo", scan_range=(2.0, 45.0), step_deg=0.005)
+    stripped = predict_profile(*measured_scan(*lines, 1.5405929, doublet, rng), doublet, predictor)
+    assert abs(int(np.argmax(stripped)) - int(np.argmax(cu))) <= 1
+    with pytest.raises(ValueError, match="unknown radiation 'Ag'"):
+        Condition("x", radiation="Ag")
+
+
+@pytest.mark.slow
+def test_the_screen_scores_every_condition_on_validation_crystals_only(trained, tmp_path, capsys):
+    script = runpy.run_path(str(SCRIPT))
+    checkpoint, data_dir, out = str(trained["checkpoint"]), str(trained["root"] / "data"), tmp_path / "screen.md"
+    assert script["main"](["--ckpt", checkpoint, "--source", "synthetic-val", "--data-dir", data_dir, "--n", "4",
+                           "--out", str(out)]) == 0
+    table = out.read_text()
+    assert "4 synthetic validation crystals" in table and "not independent" in table
+    rows = [line.split(" | ") for line in table.splitlines() if line.startswith("| ") and not line.startswith("| condition")]
+    assert [row[0][2:] for row in rows] == [script["CLEAN_ROW"]] + [c.name for c in CONDITIONS]
+    assert all(0.0 <= float(row[1].rstrip(" |")) <= 1.0 for row in rows)
+    # the items the screen drew (seed 0, as the run above): validation crystals, none trained on
+    predictor = CrystalSystemPredictor.from_checkpoint(checkpoint)
+    datamodule, items = script["screen_items"](checkpoint, predictor, data_dir, 4, 0)
+    split = datamodule.split_indices
+    assert len(items) == 4 and set(items) <= set(split["val"]) and not set(items) & set(split["train"])
+    assert set(script["screen_items"](checkpoint, predictor, data_dir, 10_000, 0)[1]) == set(split["val"])
