@@ -11,6 +11,8 @@ Feature sets (data.features; a checkpoint records its set in data_info["features
     indexing     the 90 features of `xrdnet.xrd.indexing` (cubic ... primitive orthorhombic fits)
     indexing_v2  the same 90, then the monoclinic fit of `xrdnet.xrd.indexing_low`
     indexing_v3  the 90 of `indexing`, the orthorhombic fit's trial cells from `xrdnet.xrd.indexing_ortho`
+    indexing_v4  indexing_v3 on all lines and on the strong lines, fits forgiving a few unindexed lines:
+                 robust to an impurity phase (`xrdnet.xrd.indexing_impurity`)
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from tqdm.auto import tqdm
 from xrdnet.data.augment import PeakAugmenter
 from xrdnet.data.dataset import PeakListSet, build_lock
 from xrdnet.utils.atomic import atomic_path
-from xrdnet.xrd import indexing, indexing_low, indexing_ortho, trial_assignments
+from xrdnet.xrd import indexing, indexing_impurity, indexing_low, indexing_ortho, trial_assignments
 from xrdnet.xrd.indexing import indexing_features
 from xrdnet.xrd.profile import ProfileSettings, TwoThetaGrid, render_profile
 
@@ -53,6 +55,8 @@ FEATURE_SETS: dict[str, FeatureSet] = {
     "indexing": FeatureSet(indexing.line_features, indexing.N_FEATURES, (indexing,)),
     "indexing_v2": FeatureSet(indexing_low.line_features_v2, indexing_low.N_FEATURES, (indexing, indexing_low, trial_assignments)),
     "indexing_v3": FeatureSet(indexing_ortho.line_features_v3, indexing_ortho.N_FEATURES, (indexing, indexing_ortho, trial_assignments)),
+    "indexing_v4": FeatureSet(indexing_impurity.line_features_v4, indexing_impurity.N_FEATURES,
+                              (indexing, indexing_ortho, trial_assignments, indexing_impurity)),
 }
 FEATURE_KINDS = tuple(FEATURE_SETS)
 

@@ -369,10 +369,18 @@ def _evaluate(family: _Family, params: np.ndarray, q2: np.ndarray, q2_max: float
     return error, n_calc, coefficients
 
 
-def _figure_of_merit(error: np.ndarray, tol: np.ndarray, n_calc: np.ndarray, q2_last: float) -> tuple:
-    """(indexed (c, n) bool, ln M (c,)) with M = Q²_n / (2 ε̄ N_calc), each line's |ΔQ²| capped at ERROR_CAP·tol."""
+def _figure_of_merit(error: np.ndarray, tol: np.ndarray, n_calc: np.ndarray, q2_last: float,
+                     unindexed_allowed: float = 0.0) -> tuple:
+    """(indexed (c, n) bool, ln M (c,)) with M = Q²_n / (2 ε̄ N_calc), each line's |ΔQ²| capped at ERROR_CAP·tol.
+
+    unindexed_allowed: fraction of the lines (rounded down) whose largest errors ε̄ leaves out, as indexing
+    programs accept a few lines of another phase (2 of 20 at 0.1); 0 charges every line.
+    """
     indexed = error <= tol
     charged = np.minimum(error, ERROR_CAP * tol)
+    forgiven = int(unindexed_allowed * charged.shape[1])
+    if forgiven:
+        charged = np.sort(charged, axis=1)[:, :charged.shape[1] - forgiven]
     epsilon = np.maximum(charged.mean(axis=1), 0.05 * float(np.mean(tol)))  # floor: exact synthetic lines
     log_m = np.log(q2_last / (2.0 * epsilon * np.maximum(n_calc, 1.0)))
     return indexed, np.clip(log_m, *_LOG_M_RANGE)
@@ -408,8 +416,11 @@ class LatticeFit:
     n_obs: int
 
 
-def fit_family(family: _Family | str, q2: np.ndarray, tol: np.ndarray) -> LatticeFit | None:
-    """Best cell of a lattice family for lines q2 (Å⁻², ascending) with tolerances tol (Å⁻²); None if none."""
+def fit_family(family: _Family | str, q2: np.ndarray, tol: np.ndarray, unindexed_allowed: float = 0.0) -> LatticeFit | None:
+    """Best cell of a lattice family for lines q2 (Å⁻², ascending) with tolerances tol (Å⁻²); None if none.
+
+    unindexed_allowed: fraction of lines the figure of merit may leave unindexed (see _figure_of_merit).
+    """
     family = FAMILIES[family] if isinstance(family, str) else family
     q2 = np.asarray(q2, dtype=float)
     tol = np.asarray(tol, dtype=float)
@@ -424,7 +435,7 @@ def fit_family(family: _Family | str, q2: np.ndarray, tol: np.ndarray) -> Lattic
     q2_screen, tol_screen = q2[:n_screen], tol[:n_screen]
     screen_max = q2_screen[-1] + tol_screen[-1]
     error, n_calc = _evaluate(family, params, q2_screen, screen_max)
-    _, log_m = _figure_of_merit(error, 2.0 * tol_screen, n_calc, q2_screen[-1])
+    _, log_m = _figure_of_merit(error, 2.0 * tol_screen, n_calc, q2_screen[-1], unindexed_allowed)
     keep = np.argsort(-log_m, kind="stable")[:N_REFINE]
     params = params[keep]
     # refine the best few on all lines: assign with a loose tolerance, least squares, assign again
@@ -435,7 +446,7 @@ def fit_family(family: _Family | str, q2: np.ndarray, tol: np.ndarray) -> Lattic
         refined = _refine(params, coefficients, weights, q2)
         params = refined if family.valid is None else np.where(family.valid(refined)[:, None], refined, params)
     error, n_calc = _evaluate(family, params, q2, q2_max)
-    indexed, log_m = _figure_of_merit(error, tol, n_calc, q2[-1])
+    indexed, log_m = _figure_of_merit(error, tol, n_calc, q2[-1], unindexed_allowed)
     best = int(np.argmax(log_m))
     return LatticeFit(family.name, params[best], float(indexed[best].mean()), float(log_m[best]),
                       float(n_calc[best]), n)
@@ -490,10 +501,11 @@ first N_FIT_LINES = 20 lines, all 0 with fewer than p + 1 lines):
 
 
 def line_features(q2: np.ndarray, heights: np.ndarray, tol: np.ndarray,
-                  families: dict[str, _Family] = FAMILIES) -> np.ndarray:
+                  families: dict[str, _Family] = FAMILIES, unindexed_allowed: float = 0.0) -> np.ndarray:
     """Feature vector (N_FEATURES,) of lines q2 (Å⁻², ascending), heights (fraction of max), tolerances tol (Å⁻²).
 
     families: the fit of each family name (a feature set may swap one for a better fit with the same parameters).
+    unindexed_allowed: fraction of the fitted lines each fit's figure of merit may leave unindexed.
     """
     out = np.zeros(N_FEATURES)
     q2 = np.asarray(q2, dtype=float)[:N_POSITION_LINES]
@@ -512,7 +524,7 @@ def line_features(q2: np.ndarray, heights: np.ndarray, tol: np.ndarray,
     out[positions] = block
     q2_fit, tol_fit = q2[:N_FIT_LINES], np.asarray(tol, dtype=float)[:N_FIT_LINES]
     for reported, (members, extras) in _REPORTED.items():
-        fits = [fit for fit in (fit_family(families[name], q2_fit, tol_fit) for name in members)
+        fits = [fit for fit in (fit_family(families[name], q2_fit, tol_fit, unindexed_allowed) for name in members)
                 if fit is not None]
         if not fits:
             continue
