@@ -14,7 +14,7 @@ import re
 from pathlib import Path
 
 import numpy as np
-from scipy.ndimage import grey_opening, uniform_filter1d
+from scipy.ndimage import maximum_filter1d, minimum_filter1d, uniform_filter1d
 
 from xrdnet.xrd.profile import TwoThetaGrid
 from xrdnet.xrd.wavelengths import KALPHA2_RATIO, convert_two_theta, kalpha1_wavelength
@@ -162,12 +162,12 @@ def estimate_background(two_theta_deg: np.ndarray, intensity: np.ndarray, method
     if method == "rolling_ball":
         if radius_deg <= 0:
             raise ValueError(f"rolling-ball radius_deg must be positive, got {radius_deg!r}")
-        step = float(np.median(np.diff(two_theta_deg)))
-        half = max(1, int(round(radius_deg / step)))
+        half = max(1, int(round(radius_deg / _median_step(two_theta_deg))))
         # odd reflection continues the edge slopes, so the ball can follow a background that is
         # still falling or rising at the ends of the scan instead of flattening there
-        padded = np.pad(intensity, 2 * half, mode="reflect", reflect_type="odd")
-        opened = grey_opening(padded, size=2 * half + 1)
+        padded = _odd_reflection(intensity, 2 * half)
+        # the flat ball's opening: erosion (running minimum), then dilation (running maximum)
+        opened = maximum_filter1d(minimum_filter1d(padded, 2 * half + 1), 2 * half + 1)
         smoothed = uniform_filter1d(opened, 2 * half + 1)[2 * half:-2 * half]
         return np.minimum(smoothed, intensity)
     if method == "iterative_polynomial":
@@ -186,6 +186,27 @@ def estimate_background(two_theta_deg: np.ndarray, intensity: np.ndarray, method
     raise ValueError(f"unknown background method {method!r}; options: {', '.join(BACKGROUND_METHODS)}")
 
 
+def _median_step(two_theta_deg: np.ndarray) -> float:
+    """The median 2θ step of a scan (degrees); for an evenly spaced scan (all steps within 1e-9 of each other,
+    relative) the middle step, which is that median up to rounding, without sorting the steps."""
+    steps = np.diff(two_theta_deg)
+    low, high = steps.min(), steps.max()
+    if high - low <= 1e-9 * abs(high):
+        return float(steps[steps.size // 2])
+    return float(np.median(steps))
+
+
+def _odd_reflection(values: np.ndarray, width: int) -> np.ndarray:
+    """values padded by `width` points each side, reflected through the end points (np.pad's odd reflection)."""
+    if values.size <= width:  # reflections of reflections: np.pad's general case
+        return np.pad(values, width, mode="reflect", reflect_type="odd")
+    padded = np.empty(values.size + 2 * width)
+    padded[width:-width] = values
+    np.subtract(2.0 * values[0], values[width:0:-1], out=padded[:width])
+    np.subtract(2.0 * values[-1], values[-2:-width - 2:-1], out=padded[-width:])
+    return padded
+
+
 def subtract_background(two_theta_deg: np.ndarray, intensity: np.ndarray, method: str = "rolling_ball",
                         **options) -> np.ndarray:
     """Intensity minus estimate_background(two_theta_deg, intensity, method, **options) (never negative)."""
@@ -201,7 +222,7 @@ def resample_to_grid(two_theta_deg: np.ndarray, intensity: np.ndarray, grid: Two
     """
     two_theta_deg = np.asarray(two_theta_deg, dtype=float)
     intensity = np.asarray(intensity, dtype=float)
-    measured_step = float(np.median(np.diff(two_theta_deg))) if two_theta_deg.size > 1 else grid.step_deg
+    measured_step = _median_step(two_theta_deg) if two_theta_deg.size > 1 else grid.step_deg
     points_per_step = int(round(grid.step_deg / measured_step))
     if points_per_step > 1:
         intensity = uniform_filter1d(intensity, points_per_step, mode="nearest")
