@@ -33,8 +33,7 @@ def _tan_theta(two_theta_deg) -> np.ndarray:
 
 def caglioti_fwhm_deg(two_theta_deg, u: float, v: float, w: float) -> np.ndarray:
     """Instrument FWHM (degrees 2θ) = sqrt(U tan²θ + V tanθ + W), U, V, W in deg²; 0 where that is negative."""
-    t = _tan_theta(two_theta_deg)
-    return np.sqrt(np.maximum(u * t * t + v * t + w, 0.0))
+    return np.sqrt(gaussian_fwhm_sq_deg2(_tan_theta(two_theta_deg), (u, v, w), 0.0))
 
 
 def microstrain_fwhm_deg(two_theta_deg, strain: float) -> np.ndarray:
@@ -42,19 +41,53 @@ def microstrain_fwhm_deg(two_theta_deg, strain: float) -> np.ndarray:
     return np.degrees(4.0 * strain * _tan_theta(two_theta_deg))
 
 
-def tch_pseudo_voigt(gaussian_fwhm, lorentzian_fwhm) -> tuple[np.ndarray, np.ndarray]:
-    """(FWHM, η) of the TCH pseudo-Voigt for Gaussian and Lorentzian FWHMs (any one unit; η the Lorentzian fraction)."""
+def gaussian_fwhm_sq_deg2(tan_theta: np.ndarray, caglioti_uvw: tuple[float, float, float] | None,
+                          strain: float) -> np.ndarray:
+    """Square (deg²) of the Gaussian FWHM: the Caglioti resolution and microstrain in quadrature, from tanθ.
+
+    max(U t² + V t + W, 0) + (4 ε t · 180/π)²: both parts are polynomials in t = tanθ, so this is a
+    handful of array operations (it runs on every grid point of every instrument render).
+    """
+    strain_sq = (4.0 * strain * 180.0 / np.pi) ** 2  # microstrain FWHM² per tan²θ, deg²
+    if caglioti_uvw is None:
+        return strain_sq * tan_theta * tan_theta
+    u, v, w = caglioti_uvw
+    result = u * tan_theta
+    result += v
+    result *= tan_theta
+    result += w
+    result = np.maximum(result, 0.0)
+    if strain_sq:
+        result += strain_sq * tan_theta * tan_theta
+    return result
+
+
+def tch_fwhm(gaussian_fwhm, lorentzian_fwhm) -> np.ndarray:
+    """FWHM of the TCH pseudo-Voigt: (Σ_k c_k H_G^(5−k) H_L^k)^(1/5), any one unit."""
     g = np.asarray(gaussian_fwhm, dtype=float)
     lo = np.asarray(lorentzian_fwhm, dtype=float)
-    powers_g = [np.ones_like(g * lo)]  # products, not float powers: this runs on every grid point
-    powers_l = [np.ones_like(g * lo)]
-    for _ in range(5):
-        powers_g.append(powers_g[-1] * g)
-        powers_l.append(powers_l[-1] * lo)
-    total = sum(c * powers_g[5 - k] * powers_l[k] for k, c in enumerate(_TCH_FWHM)) ** 0.2
-    q = np.divide(lo, total, out=np.zeros(np.broadcast(g, lo).shape), where=total > 0)
-    eta = np.clip(_TCH_ETA[0] * q + _TCH_ETA[1] * q * q + _TCH_ETA[2] * q**3, 0.0, 1.0)
-    return total, eta
+    # Horner in H_G with the powers of H_L as coefficients: few array operations, no float powers but the last
+    total = _TCH_FWHM[0] * g + _TCH_FWHM[1] * lo
+    lo_power = lo
+    for c in _TCH_FWHM[2:]:
+        total *= g
+        lo_power = lo_power * lo
+        total += c * lo_power
+    return total ** 0.2
+
+
+def tch_eta(fwhm, lorentzian_fwhm) -> np.ndarray:
+    """Lorentzian fraction η of the TCH pseudo-Voigt of this FWHM: a polynomial in q = H_L / H, within 0..1."""
+    fwhm = np.asarray(fwhm, dtype=float)
+    lo = np.asarray(lorentzian_fwhm, dtype=float)
+    q = np.divide(lo, fwhm, out=np.zeros(np.broadcast(fwhm, lo).shape), where=fwhm > 0)
+    return np.clip(q * (_TCH_ETA[0] + q * (_TCH_ETA[1] + q * _TCH_ETA[2])), 0.0, 1.0)
+
+
+def tch_pseudo_voigt(gaussian_fwhm, lorentzian_fwhm) -> tuple[np.ndarray, np.ndarray]:
+    """(FWHM, η) of the TCH pseudo-Voigt for Gaussian and Lorentzian FWHMs (any one unit; η the Lorentzian fraction)."""
+    total = tch_fwhm(gaussian_fwhm, lorentzian_fwhm)
+    return total, tch_eta(total, lorentzian_fwhm)
 
 
 def axial_asymmetry(two_theta_deg, strength: float) -> np.ndarray:

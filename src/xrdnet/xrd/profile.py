@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, fields
 import numpy as np
 from scipy import fft as sp_fft
 
-from xrdnet.xrd.instrument import axial_asymmetry, caglioti_fwhm_deg, microstrain_fwhm_deg, tch_pseudo_voigt
+from xrdnet.xrd.instrument import axial_asymmetry, gaussian_fwhm_sq_deg2, tch_eta, tch_fwhm
 
 SHAPES = ("gaussian", "pseudo_voigt")
 RENDER_METHODS = ("auto", "fft", "direct")
@@ -156,16 +156,30 @@ class ProfileSettings:
                                                                                             np.ndarray | None]:
         """(FWHM in degrees 2θ, Lorentzian fraction η, split asymmetry a or None) of peaks at two_theta_deg."""
         two_theta_deg = np.asarray(two_theta_deg, dtype=float)
-        sample = self.fwhm_at(two_theta_deg, wavelength_angstrom)
+        theta = np.radians(two_theta_deg / 2.0)
+        sample = self._sample_fwhm(np.cos(theta), wavelength_angstrom)
         if not self.instrumental:
             eta = self.eta if self.shape == "pseudo_voigt" else 0.0
             return sample, np.full(two_theta_deg.shape, eta), None
-        gaussian_sq = microstrain_fwhm_deg(two_theta_deg, self.microstrain) ** 2
-        if self.caglioti_uvw is not None:
-            gaussian_sq += caglioti_fwhm_deg(two_theta_deg, *self.caglioti_uvw) ** 2
-        fwhm, eta = tch_pseudo_voigt(np.sqrt(gaussian_sq), sample)
+        fwhm = self._instrument_fwhm(np.tan(theta), sample)
         asymmetry = axial_asymmetry(two_theta_deg, self.axial_asymmetry) if self.axial_asymmetry else None
-        return fwhm, eta, asymmetry
+        return fwhm, tch_eta(fwhm, sample), asymmetry
+
+    def instrument_fwhm_on_grid(self, grid: TwoThetaGrid, wavelength_angstrom: float) -> np.ndarray:
+        """TCH FWHM (degrees 2θ) at every grid point, as peak_shapes gives it; the grid's trigonometry is cached."""
+        tan_theta, cos_theta = _trig_of_grid(grid.start_deg, grid.stop_deg, grid.step_deg)
+        return self._instrument_fwhm(tan_theta, self._sample_fwhm(cos_theta, wavelength_angstrom))
+
+    def _instrument_fwhm(self, tan_theta: np.ndarray, sample_fwhm: np.ndarray) -> np.ndarray:
+        """TCH FWHM (degrees): Gaussian Caglioti + microstrain widths (in quadrature) with the sample's Lorentzian width."""
+        gaussian = np.sqrt(gaussian_fwhm_sq_deg2(tan_theta, self.caglioti_uvw, self.microstrain))
+        return tch_fwhm(gaussian, sample_fwhm)
+
+    def _sample_fwhm(self, cos_theta: np.ndarray, wavelength_angstrom: float) -> np.ndarray:
+        """fwhm_at from cos θ: the fixed FWHM, or Scherrer's."""
+        if self.fwhm_deg is not None:
+            return np.full(np.shape(cos_theta), self.fwhm_deg)
+        return _scherrer_from_cos(cos_theta, wavelength_angstrom, self.crystallite_size_nm, self.scherrer_k)
 
     def fwhm_at(self, two_theta_deg: np.ndarray, wavelength_angstrom: float) -> np.ndarray:
         """FWHM in degrees 2θ of peaks at two_theta_deg (degrees) for wavelength λ (Å)."""
@@ -197,7 +211,23 @@ def scherrer_fwhm_deg(two_theta_deg: np.ndarray | float, wavelength_angstrom: fl
                       k: float = 0.9) -> np.ndarray:
     """Scherrer broadening: FWHM (degrees 2θ) = K λ / (L cos θ) radians, λ in Å, L in nm (1 nm = 10 Å)."""
     theta = np.radians(np.asarray(two_theta_deg, dtype=float) / 2.0)
-    return np.degrees(k * wavelength_angstrom / (crystallite_size_nm * 10.0 * np.cos(theta)))
+    return _scherrer_from_cos(np.cos(theta), wavelength_angstrom, crystallite_size_nm, k)
+
+
+def _scherrer_from_cos(cos_theta: np.ndarray, wavelength_angstrom: float, crystallite_size_nm: float,
+                       k: float) -> np.ndarray:
+    """scherrer_fwhm_deg from cos θ: (K λ / L radians, in degrees) / cos θ."""
+    return math.degrees(k * wavelength_angstrom / (crystallite_size_nm * 10.0)) / cos_theta
+
+
+@functools.lru_cache(maxsize=16)
+def _trig_of_grid(start_deg: float, stop_deg: float, step_deg: float) -> tuple[np.ndarray, np.ndarray]:
+    """tan θ and cos θ at the grid's points (read-only), for the per-point instrument widths."""
+    theta = np.radians(TwoThetaGrid(start_deg, stop_deg, step_deg).points / 2.0)
+    tan_theta, cos_theta = np.tan(theta), np.cos(theta)
+    tan_theta.setflags(write=False)
+    cos_theta.setflags(write=False)
+    return tan_theta, cos_theta
 
 
 def render_profile(two_theta_deg: np.ndarray, intensity: np.ndarray, grid: TwoThetaGrid, settings: ProfileSettings,
@@ -461,7 +491,7 @@ def _render_instrument_fft(centers: np.ndarray, heights: np.ndarray, grid: TwoTh
     skews it in 2θ by the change of H across it (second order); values under 1e-9 of the largest are 0.
     """
     points = grid.points
-    width, _, _ = settings.peak_shapes(points, wavelength_angstrom)
+    width = settings.instrument_fwhm_on_grid(grid, wavelength_angstrom)
     np.maximum(width, grid.step_deg, out=width)
     inverse = 1.0 / width
     z_grid = np.concatenate([[0.0], np.cumsum(0.5 * (inverse[1:] + inverse[:-1]) * grid.step_deg)])
@@ -477,18 +507,27 @@ def _render_instrument_fft(centers: np.ndarray, heights: np.ndarray, grid: TwoTh
     needed = int(math.ceil((z_grid[-1] - origin) / bin_z)) + pad + 1
     # sizes on a ladder of ~9 % steps, so the shape filters of random instrument widths come from the cache
     size = sp_fft.next_fast_len(int(2.0 ** (math.ceil(8.0 * math.log2(needed)) / 8.0)) + 1, real=True)
-    positions, at = (z_peaks - origin) / bin_z, (z_grid - origin) / bin_z
-    spectrum = None
+    spread = _PeakSpread((z_peaks - origin) / bin_z, size)
+    if spread.empty:
+        return np.zeros(points.size)
+    # per-bin areas of each part (and its odd term), and the Fourier multiplier each is convolved with
+    areas, filters = [], []
     for part, shape_eta in ((heights * (1.0 - eta), 0.0), (heights * eta, 1.0)):
         if part.max() <= 0:
             continue
-        odd = None if asymmetry is None else part * asymmetry / bin_z
-        shape = _peak_spectrum(positions, part / bin_z, odd, _POINTS_PER_FWHM, shape_eta, size, True, "split")
-        if shape is not None:
-            spectrum = shape if spectrum is None else spectrum + shape
-    if spectrum is None:
-        return np.zeros(points.size)
-    density = _sample_fine(spectrum, size, at)
+        part /= bin_z
+        even, odd = _shape_filters(size, _POINTS_PER_FWHM, shape_eta, None if asymmetry is None else "split", True)
+        areas.append(part)
+        filters.append(even)
+        if odd is not None:
+            areas.append(part * asymmetry)
+            filters.append(odd)
+    transforms = spread.transforms(np.array(areas))
+    spectrum = transforms[0] * filters[0]
+    for transform, shape_filter in zip(transforms[1:], filters[1:]):
+        transform *= shape_filter
+        spectrum += transform
+    density = _sample_fine(spectrum, size, (z_grid - origin) / bin_z)
     density *= inverse
     density[density < _NEGLIGIBLE * density.max()] = 0.0
     return density
@@ -547,30 +586,60 @@ def _sample_fine(spectrum: np.ndarray, size: int, at: np.ndarray) -> np.ndarray:
 def _peak_spectrum(positions: np.ndarray, areas: np.ndarray, asymmetries: np.ndarray | None, fwhm_bins: float,
                    eta: float, size: int, spline: bool, odd_kind: str = "scherrer") -> np.ndarray | None:
     """rfft of the convolution _convolve_peaks computes (None when no peak is inside the fine grid)."""
-    inside = (positions >= -_SPREAD_OFFSETS[0]) & (positions <= size - 1 - _SPREAD_OFFSETS[-1])
-    if not inside.all():
-        positions, areas = positions[inside], areas[inside]
-        if asymmetries is not None:
-            asymmetries = asymmetries[inside]
-    if positions.size == 0:
+    spread = _PeakSpread(positions, size)
+    if spread.empty:
         return None
-    even, odd = _shape_filters(size, fwhm_bins, eta, odd_kind if asymmetries is not None else None, spline)
-    taps = np.floor(positions).astype(np.int64)[:, None] + _SPREAD_OFFSETS
-    spread = taps - positions[:, None]
-    spread *= spread
-    spread *= -0.5 / _SPREAD_SIGMA_BINS**2
-    np.exp(spread, out=spread)
-    taps = taps.ravel()
-    spectrum = sp_fft.rfft(np.bincount(taps, (spread * areas[:, None]).ravel(), minlength=size))
-    spectrum *= even
-    if odd is not None:
-        asymmetric = sp_fft.rfft(np.bincount(taps, (spread * asymmetries[:, None]).ravel(), minlength=size))
+    return spread.spectrum(areas, asymmetries, fwhm_bins, eta, spline, odd_kind)
+
+
+class _PeakSpread:
+    """Peaks at fine-grid `positions` (bins) spread over their _SPREAD_OFFSETS taps as narrow Gaussians.
+
+    The taps and spread weights depend only on the positions, so shapes that share the positions (the
+    Gaussian and Lorentzian parts of instrument renders) share them. Peaks nearer the fine grid's ends
+    than the spread are left out, as they cannot reach the output points.
+    """
+
+    def __init__(self, positions: np.ndarray, size: int):
+        self.inside = (positions >= -_SPREAD_OFFSETS[0]) & (positions <= size - 1 - _SPREAD_OFFSETS[-1])
+        self.all_inside = bool(self.inside.all())
+        if not self.all_inside:
+            positions = positions[self.inside]
+        self.size, self.empty = size, positions.size == 0
+        taps = np.floor(positions).astype(np.int64)[:, None] + _SPREAD_OFFSETS
+        spread = taps - positions[:, None]
+        spread *= spread
+        spread *= -0.5 / _SPREAD_SIGMA_BINS**2
+        np.exp(spread, out=spread)
+        self.taps, self.weights = taps.ravel(), spread
+
+    def transforms(self, values: np.ndarray) -> np.ndarray:
+        """rfft of Σ_p values_p × peak p's spread, for each row of values (rows × peaks, before dropping
+        those outside): one bincount and one batched rfft."""
+        if not self.all_inside:
+            values = values[:, self.inside]
+        rows = len(values)
+        taps = self.taps if rows == 1 else (self.taps + (self.size * np.arange(rows))[:, None]).ravel()
+        weights = self.weights * values[:, :, None]
+        spread = np.bincount(taps, weights.ravel(), minlength=rows * self.size)
+        return sp_fft.rfft(spread.reshape(rows, self.size), axis=-1)
+
+    def spectrum(self, areas: np.ndarray, asymmetries: np.ndarray | None, fwhm_bins: float, eta: float, spline: bool,
+                 odd_kind: str = "scherrer") -> np.ndarray:
+        """rfft of Σ_p areas_p K(x − x_p) (+ asymmetries_p C(x − x_p)), K and C as in _convolve_peaks."""
+        even, odd = _shape_filters(self.size, fwhm_bins, eta, odd_kind if asymmetries is not None else None, spline)
+        if odd is None:
+            spectrum = self.transforms(areas[None])[0]
+            spectrum *= even
+            return spectrum
+        symmetric, asymmetric = self.transforms(np.array([areas, asymmetries]))
+        symmetric *= even
         asymmetric *= odd
-        spectrum += asymmetric
-    return spectrum
+        asymmetric += symmetric
+        return asymmetric
 
 
-@functools.lru_cache(maxsize=128)
+@functools.lru_cache(maxsize=512)
 def _shape_filters(size: int, fwhm_bins: float, eta: float, odd_kind: str | None,
                    spline: bool) -> tuple[np.ndarray, np.ndarray | None]:
     """rfft multipliers turning the spread peaks into K (even, a real multiplier) and C (odd, imaginary).
