@@ -50,8 +50,17 @@ def two_theta_to_d(two_theta_deg: np.ndarray | float, wavelength_angstrom: float
 def d_to_two_theta(d_angstrom: np.ndarray | float, wavelength_angstrom: float) -> np.ndarray:
     """Diffraction angle 2θ (degrees) of spacing d (Å); NaN where λ / 2d > 1 (no reflection)."""
     ratio = wavelength_angstrom / (2.0 * np.asarray(d_angstrom, dtype=float))
-    with np.errstate(invalid="ignore"):
-        return np.where(ratio <= 1.0, 2.0 * np.degrees(np.arcsin(np.clip(ratio, -1, 1))), np.nan)
+    # arcsin of the ratio clipped to ±1, NaN where it is above 1, without np.where/np.clip/errstate overheads:
+    # this runs a few times per augmented training pattern
+    if ratio.ndim == 0:
+        return np.float64(2.0 * np.degrees(np.arcsin(max(float(ratio), -1.0))) if ratio <= 1.0 else np.nan)
+    two_theta = np.maximum(ratio, -1.0)
+    np.minimum(two_theta, 1.0, out=two_theta)
+    np.arcsin(two_theta, out=two_theta)
+    np.degrees(two_theta, out=two_theta)
+    two_theta *= 2.0
+    two_theta[~(ratio <= 1.0)] = np.nan
+    return two_theta
 
 
 def convert_two_theta(two_theta_deg: np.ndarray | float, from_wavelength: float, to_wavelength: float) -> np.ndarray:
