@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from scipy.special import voigt_profile
 
-from xrdnet.xrd.instrument import (axial_asymmetry, caglioti_fwhm_deg, displacement_shift_deg, march_dollase_weight,
-                                   microstrain_fwhm_deg, tch_pseudo_voigt)
+from xrdnet.xrd.instrument import (axial_asymmetry, caglioti_fwhm_deg, displacement_shift_deg, gaussian_fwhm_sq_deg2,
+                                   march_dollase_weight, microstrain_fwhm_deg, tch_pseudo_voigt)
 from xrdnet.xrd.profile import ProfileSettings, TwoThetaGrid, render_profile, scherrer_fwhm_deg
 
 CU_KA1 = 1.54056
@@ -55,6 +55,37 @@ def test_tch_fwhm_matches_the_voigt_it_approximates(ratio):
     fwhm, eta = tch_pseudo_voigt(g, lo)
     assert float(fwhm) == pytest.approx(above[-1] - above[0], rel=0.012)
     assert 0 < float(eta) < 1
+
+
+def test_gaussian_width_adds_caglioti_and_microstrain_in_quadrature():
+    two_theta = np.linspace(5, 150, 300)
+    tan_theta = np.tan(np.radians(two_theta / 2))
+    u, v, w = 0.02, -0.03, 0.004  # U t² + V t + W dips below 0 near t = 0.75: no instrument width there
+    caglioti_sq = np.maximum(u * tan_theta**2 + v * tan_theta + w, 0.0)
+    assert (caglioti_sq == 0).any() and (caglioti_sq > 0).any()
+    strain_fwhm = np.degrees(4 * 1.5e-3 * tan_theta)
+    np.testing.assert_allclose(gaussian_fwhm_sq_deg2(tan_theta, (u, v, w), 1.5e-3), caglioti_sq + strain_fwhm**2,
+                               rtol=1e-12, atol=1e-18)
+    np.testing.assert_allclose(gaussian_fwhm_sq_deg2(tan_theta, None, 1.5e-3), strain_fwhm**2, rtol=1e-12)
+    np.testing.assert_allclose(caglioti_fwhm_deg(two_theta, u, v, w), np.sqrt(caglioti_sq), rtol=1e-12)
+
+
+def test_tch_polynomial_in_horner_form_is_the_published_sum():
+    g, lo = np.geomspace(1e-3, 1.0, 40)[:, None], np.geomspace(1e-3, 1.0, 40)[None, :]
+    published = (g**5 + 2.69269 * g**4 * lo + 2.42843 * g**3 * lo**2 + 4.47163 * g**2 * lo**3
+                 + 0.07842 * g * lo**4 + lo**5) ** 0.2
+    q = lo / published
+    fwhm, eta = tch_pseudo_voigt(g, lo)
+    np.testing.assert_allclose(fwhm, published, rtol=1e-12)
+    np.testing.assert_allclose(eta, np.clip(1.36603 * q - 0.47719 * q**2 + 0.11116 * q**3, 0, 1), rtol=1e-12)
+
+
+def test_widths_on_the_grid_are_the_peak_widths_at_the_grid_points():
+    settings = ProfileSettings("pseudo_voigt", crystallite_size_nm=40.0, caglioti_uvw=UVW, microstrain=1e-3,
+                               axial_asymmetry=0.02)
+    grid = TwoThetaGrid(10.0, 120.0, 0.05)
+    fwhm, _, _ = settings.peak_shapes(grid.points, CU_KA1)
+    np.testing.assert_allclose(settings.instrument_fwhm_on_grid(grid, CU_KA1), fwhm, rtol=1e-12)
 
 
 def test_instrument_and_size_widths_combine_by_tch():

@@ -148,6 +148,22 @@ def test_background_subtraction_removes_a_smooth_background_and_keeps_peaks(sili
         subtract_background(x, measured, "spline")
 
 
+@pytest.mark.parametrize("points, radius_deg", [(FINE.points, 2.0),                      # evenly spaced, long
+                                                (np.sort(np.random.default_rng(5).uniform(5, 90, 900)), 2.0),
+                                                (np.linspace(20, 21, 40), 2.0)])      # shorter than the ball
+def test_rolling_ball_is_the_flat_opening_of_the_odd_reflected_scan_then_its_moving_average(points, radius_deg):
+    """The rolling ball as its definition reads (np.pad's odd reflection, grey_opening, uniform_filter1d), to the bit."""
+    from scipy.ndimage import grey_opening, uniform_filter1d
+
+    rng = np.random.default_rng(4)
+    intensity = 50 * np.exp(-(points - 5) / 20) + rng.poisson(30, points.size) + 400 * (np.abs(points - 40) < 0.1)
+    half = max(1, int(round(radius_deg / float(np.median(np.diff(points))))))
+    padded = np.pad(intensity.astype(float), 2 * half, mode="reflect", reflect_type="odd")
+    smoothed = uniform_filter1d(grey_opening(padded, size=2 * half + 1), 2 * half + 1)[2 * half:-2 * half]
+    expected = np.minimum(smoothed, intensity)
+    np.testing.assert_array_equal(estimate_background(points, intensity, "rolling_ball", radius_deg=radius_deg), expected)
+
+
 def test_resampling_keeps_peak_positions_within_one_grid_step():
     positions = [17.013, 33.3, 61.777, 88.01]
     settings = ProfileSettings("gaussian", fwhm_deg=0.12)
