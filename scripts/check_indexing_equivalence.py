@@ -1,0 +1,158 @@
+"""Check that the indexing feature sets give the same vectors as a reference, pattern by pattern.
+
+Speed work on `xrdnet.xrd.indexing` and its kin must not change what the features are. This script
+computes `indexing`, `indexing_v2`, `indexing_v3` and `indexing_v4` on line lists of items of a cached
+peak-list set and compares them with reference vectors: a saved .npz (written by --write with the
+reference code on the path) or another checkout's code imported alongside (--baseline-src).
+
+Line lists: each item's simulated lines between 5 and 90° 2θ, lines closer than 0.08° merged (a
+rendered peak would hold them), those of >= 1 % of the strongest, positions jittered by 0.01°
+(seeded per item), at most 30: what peak picking on a render gives, without rendering.
+
+Examples:
+    # reference vectors with main's code, then the check of this tree against them
+    PYTHONPATH=/work/main/src python scripts/check_indexing_equivalence.py --write /tmp/indexing_ref.npz
+    PYTHONPATH=src python scripts/check_indexing_equivalence.py --reference /tmp/indexing_ref.npz
+    # or against a checkout of main directly (git worktree add --detach /tmp/main-src main)
+    PYTHONPATH=src python scripts/check_indexing_equivalence.py --baseline-src /tmp/main-src/src
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from pathlib import Path
+
+import numpy as np
+
+DEFAULT_PEAKS = "/work/fresh/data/synthetic-4e8c50488d68"
+KINDS = ("indexing", "indexing_v2", "indexing_v3", "indexing_v4")
+# module and function of each feature set (as registered in xrdnet.data.features)
+_DESCRIBE = {"indexing": ("indexing", "line_features"), "indexing_v2": ("indexing_low", "line_features_v2"),
+             "indexing_v3": ("indexing_ortho", "line_features_v3"),
+             "indexing_v4": ("indexing_impurity", "line_features_v4")}
+TOLERANCE = 1e-9  # largest absolute difference allowed in any feature
+
+
+def feature_functions() -> dict:
+    """{kind: describe(Q², heights, tol)} of the xrdnet on the path."""
+    return {kind: getattr(importlib.import_module(f"xrdnet.xrd.{module}"), name)
+            for kind, (module, name) in _DESCRIBE.items()}
+
+
+def baseline_feature_functions(src: str | Path) -> dict:
+    """{kind: describe} of another checkout's xrdnet (its src folder), imported beside the one on the path.
+
+    The checkout's modules are imported with its folder first on sys.path and xrdnet's modules out of
+    sys.modules, then the modules already imported are put back: each copy keeps the references to
+    its own modules it was imported with.
+    """
+    src = str(Path(src).resolve())
+    if not (Path(src) / "xrdnet" / "xrd" / "indexing.py").is_file():
+        raise SystemExit(f"{src}: no xrdnet/xrd/indexing.py there (give a checkout's src folder)")
+    ours = lambda: [name for name in sys.modules if name == "xrdnet" or name.startswith("xrdnet.")]
+    saved = {name: sys.modules.pop(name) for name in ours()}
+    sys.path.insert(0, src)
+    try:
+        functions = feature_functions()
+        if not all(Path(f.__code__.co_filename).resolve().is_relative_to(src) for f in functions.values()):
+            raise SystemExit(f"{src}: its xrdnet was not the one imported")
+    finally:
+        sys.path.remove(src)
+        for name in ours():
+            del sys.modules[name]
+        sys.modules.update(saved)
+    return functions
+
+
+def lines_of(peaks, item: int, max_lines: int = 30) -> tuple[np.ndarray, np.ndarray]:
+    """(2θ in degrees ascending, heights as fraction of the strongest) of an item's lines, as described above."""
+    two_theta, intensity = (np.asarray(a, dtype=float) for a in peaks.peaks(item))
+    keep = (two_theta > 5.0) & (two_theta < 90.0)
+    two_theta, intensity = two_theta[keep], intensity[keep]
+    order = np.argsort(two_theta, kind="stable")
+    two_theta, intensity = two_theta[order], intensity[order]
+    groups = np.concatenate([[0], np.cumsum(np.diff(two_theta) > 0.08)])
+    weight = np.bincount(groups, intensity)
+    position = np.bincount(groups, intensity * two_theta) / np.maximum(weight, 1e-12)
+    heights = weight / weight.max()
+    keep = heights >= 0.01
+    position = position[keep] + np.random.default_rng(item).normal(0.0, 0.01, keep.sum())
+    return position[:max_lines], heights[keep][:max_lines]
+
+
+def sample_items(n_items: int, n_total: int, seed: int = 0) -> np.ndarray:
+    return np.sort(np.random.default_rng(seed).permutation(n_total)[:n_items])
+
+
+def line_lists(peaks_folder: str, n_items: int, seed: int = 0) -> tuple[list, float, np.ndarray]:
+    """([(2θ, heights)] of n_items items, wavelength in Å, the item indices)."""
+    from xrdnet.data.dataset import PeakListSet
+
+    peaks = PeakListSet.load(peaks_folder)
+    items = sample_items(n_items, len(peaks), seed)
+    return [lines_of(peaks, int(i)) for i in items], peaks.wavelength_angstrom, items
+
+
+def features(describe, lists, wavelength: float) -> np.ndarray:
+    from xrdnet.xrd.indexing import peak_list_features
+
+    return np.array([peak_list_features(two_theta, heights, wavelength, describe=describe)
+                     for two_theta, heights in lists])
+
+
+def compare(kind: str, found: np.ndarray, expected: np.ndarray, items: np.ndarray) -> bool:
+    if found.shape != expected.shape:
+        print(f"{kind}: shape {found.shape}, reference {expected.shape}  FAIL")
+        return False
+    difference = np.abs(found - expected)
+    difference[np.isnan(found) & np.isnan(expected)] = 0.0
+    worst = np.nanmax(np.where(np.isnan(difference), np.inf, difference), axis=1)
+    bad = np.flatnonzero(worst > TOLERANCE)
+    exact = int(np.sum(np.all(found == expected, axis=1)))
+    print(f"{kind}: {len(found)} patterns, largest |difference| {worst.max():.3g}, bit-identical {exact}, "
+          f"over {TOLERANCE:g}: {len(bad)}" + (f" (items {items[bad[:10]].tolist()})" if len(bad) else "") +
+          ("  FAIL" if len(bad) else "  ok"))
+    return not len(bad)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--peaks", default=DEFAULT_PEAKS, help=f"peak-list set folder (default {DEFAULT_PEAKS})")
+    parser.add_argument("--items", type=int, default=500, help="patterns (default 500)")
+    parser.add_argument("--seed", type=int, default=0, help="which items (default 0)")
+    parser.add_argument("--kinds", nargs="+", default=list(KINDS), choices=KINDS)
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--write", metavar="NPZ", help="save this code's vectors as the reference")
+    source.add_argument("--reference", metavar="NPZ", help="compare with vectors saved by --write")
+    source.add_argument("--baseline-src", metavar="DIR", help="compare with another checkout's src folder")
+    args = parser.parse_args(argv)
+
+    baseline = baseline_feature_functions(args.baseline_src) if args.baseline_src else None
+    lists, wavelength, items = line_lists(args.peaks, args.items, args.seed)
+    ours = feature_functions()
+    if args.write:
+        from xrdnet.utils.atomic import atomic_path
+
+        vectors = {kind: features(ours[kind], lists, wavelength) for kind in args.kinds}
+        with atomic_path(Path(args.write), suffix=".npz") as tmp:
+            np.savez(tmp, items=items, **vectors)
+        print(f"wrote {args.write}: {', '.join(f'{k} {v.shape}' for k, v in vectors.items())}")
+        return 0
+    if args.reference:
+        stored = np.load(args.reference)
+        if not np.array_equal(stored["items"], items):
+            raise SystemExit(f"{args.reference}: made from other items (give its --items/--seed/--peaks)")
+        expected = {kind: stored[kind] for kind in args.kinds if kind in stored}
+        missing = set(args.kinds) - set(expected)
+        if missing:
+            raise SystemExit(f"{args.reference}: no vectors of {', '.join(sorted(missing))}")
+    else:
+        expected = {kind: features(baseline[kind], lists, wavelength) for kind in args.kinds}
+    ok = [compare(kind, features(ours[kind], lists, wavelength), expected[kind], items) for kind in args.kinds]
+    return 0 if all(ok) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
