@@ -333,40 +333,156 @@ def _trial_cells(family: _Family, q2: np.ndarray) -> np.ndarray:
     return params[np.sort(first)]
 
 
-def _evaluate(family: _Family, params: np.ndarray, q2: np.ndarray, q2_max: float, assign: bool = False):
-    """|ΔQ²| of lines q2 (n,) to the nearest calculated line of trial cells params (c, p), and N_calc.
+@dataclass(frozen=True)
+class _Tables:
+    """The flat below/above/count tables of one or more families of the same width, end to end, and after
+    them a table with no allowed m (rows a cell does not use point there: nothing counted, and an infinite
+    gap, as ±_BIG would not give: a tiny A puts x beyond 10⁸ and real rows' gaps near _BIG)."""
 
-    Returns error (c, n) in Å⁻², N_calc (c,) (calculated lines with Q² <= q2_max) and, with assign,
-    the integer coefficient vectors (c, n, p) of each line's nearest calculated line.
+    below: np.ndarray
+    above: np.ndarray
+    count: np.ndarray
+    n_max: int
+    starts: tuple[int, ...]  # where each family's tables begin
+    empty: int  # where the table with no allowed m begins
+
+
+_JOINT_TABLES: dict[tuple[int, ...], tuple[tuple[_Family, ...], _Tables]] = {}
+
+
+def _joint_tables(families: tuple[_Family, ...]) -> _Tables:
+    key = tuple(id(family) for family in families)
+    if key not in _JOINT_TABLES:  # the families are kept with their tables, so their ids stay theirs
+        width = families[0].width
+        sizes = [family.below.size for family in families]
+        starts = tuple(int(s) for s in np.cumsum([0] + sizes[:-1]))
+        below = np.concatenate([family.below for family in families] + [np.full(width, -np.inf)])
+        above = np.concatenate([family.above for family in families] + [np.full(width, np.inf)])
+        count = np.concatenate([family.count for family in families] + [np.zeros(width)])
+        _JOINT_TABLES[key] = families, _Tables(below, above, count, families[0].n_max, starts, sum(sizes))
+    return _JOINT_TABLES[key][1]
+
+
+@dataclass(frozen=True)
+class _Rows:
+    """Trial cells (c, p) laid out over the rows of their family's table: Q² = offset + A·m, m from the table.
+
+    a (c, 1): the parameter A multiplying the looked-up m; offsets (c, r): each row's Σ p_j g_rj;
+    base (1 or c, r): where each row's table starts in the flat tables (a cell's unused rows: the empty one);
+    rows (r,): the row indices. Every number is computed as `indexing` always has, element by element, so
+    fits come out bit for bit the same whichever cells and rows are laid out together.
     """
-    a = params[:, :1]  # (c, 1)
-    offsets = params[:, 1:] @ family.row_coef.T  # (c, r)
-    rows = np.flatnonzero(offsets.min(axis=0) <= q2_max)  # rows that reach the range at all
-    if rows.size == 0:
-        rows = np.zeros(1, dtype=np.intp)
-    offsets = offsets[:, rows]
-    base = family.row_table[rows] * family.width
-    # the integer m each line would need in each row, and its allowed neighbours below and above
-    x = (q2[None, :, None] - offsets[:, None, :]) / a[:, :, None]  # (c, n, r)
+
+    a: np.ndarray
+    offsets: np.ndarray
+    base: np.ndarray
+    rows: np.ndarray
+    tables: _Tables
+
+    @classmethod
+    def of(cls, family: _Family, params: np.ndarray, q2_max: float) -> _Rows:
+        """Cells of one family, on the rows that any of them reaches below q2_max."""
+        offsets = params[:, 1:] @ family.row_coef.T  # (c, r)
+        rows = _reaching_rows(offsets, q2_max)
+        return cls(params[:, :1], offsets[:, rows], (family.row_table[rows] * family.width)[None, :], rows,
+                   _joint_tables((family,)))
+
+    @classmethod
+    def joint(cls, families: tuple[_Family, ...], cells: list[slice], params: np.ndarray, q2_max: float) -> _Rows:
+        """Cells of several families with the same rows (cells[k] those of families[k]), each family on the
+        rows its own cells reach (as `of` lays it out alone), the others pointing to the empty table."""
+        tables = _joint_tables(families)
+        offsets = params[:, 1:] @ families[0].row_coef.T  # (c, r)
+        base = np.full(offsets.shape, tables.empty, dtype=np.intp)
+        for family, cell, start in zip(families, cells, tables.starts):
+            rows = _reaching_rows(offsets[cell], q2_max)
+            base[cell, rows] = start + family.row_table[rows] * family.width
+        return cls(params[:, :1], offsets, base, np.arange(offsets.shape[1]), tables)
+
+    def n_calc(self, q2_max: float) -> np.ndarray:
+        """(c,) calculated lines with Q² <= q2_max, counted row by row in the tables."""
+        x_max = (q2_max - self.offsets) / self.a  # (c, r)
+        j_max = (np.minimum(np.maximum(x_max, -1.0), self.tables.n_max + 0.5) + 1.0).astype(np.intp) + self.base
+        return self.tables.count.take(j_max).sum(axis=1)
+
+    def errors(self, q2: np.ndarray) -> np.ndarray:
+        """(c, n) |ΔQ²| (Å⁻²) of lines q2 to the nearest calculated line of each cell."""
+        # C order, as the (c, n) errors then are: ε̄ sums them in memory order, and that fixes its last bit
+        x = np.subtract(q2[None, :, None], self.offsets[:, None, :], order="C")
+        x /= self.a[:, :, None]
+        return _nearest_gap(self.tables, x, self.base[:, None, :]).min(axis=2) * self.a
+
+    def pruned_errors(self, q2: np.ndarray, row_coef: np.ndarray) -> np.ndarray:
+        """`errors`, bit for bit, from only the rows of each cell that can hold a line's nearest calculated line.
+
+        The row of zeros (Q² = A·m) gives each line a distance to its nearest calculated line there, at
+        most G (units of A) over the lines. A row whose first calculated line (its smallest allowed m)
+        lies more than G above the last line q2[-1] is farther than that from every line (the same
+        rounded arithmetic, monotone in Q²), so it is skipped. `row_coef` (all rows, p − 1): the family's.
+        """
+        n_cells, n_rows = self.offsets.shape
+        zero = np.flatnonzero(~row_coef[self.rows].any(axis=1))[:1]
+        if n_rows == 1 or zero.size == 0:
+            return self.errors(q2)
+        base = np.broadcast_to(self.base, self.offsets.shape)
+        x = np.subtract(q2[None, :], self.offsets[:, zero])
+        x /= self.a
+        farthest = _nearest_gap(self.tables, x, base[:, zero]).max(axis=1)  # G of each cell
+        # a row's first allowed m and the m below it (−_BIG: none), and x of the first and the last line
+        first_m, before_first = self.tables.above.take(base), self.tables.below.take(base)
+        x_first = (q2[0] - self.offsets) / self.a  # (c, r), rounded as x below
+        x_last = (q2[-1] - self.offsets) / self.a
+        # lines all below the row's first m have gaps min(x − (−_BIG), first m − x), each at least this;
+        # x − (−_BIG) counts: for a tiny A, far rows have x < −_BIG (and gaps < 0, smaller than any G)
+        lowest = np.minimum(x_first - before_first, first_m - x_last)
+        skip = (first_m - x_last > 0.0) & (lowest > farthest[:, None])
+        pairs = np.flatnonzero(~skip)  # (cell, row), cell by cell
+        cell = pairs // n_rows
+        x = np.subtract(q2[None, :], self.offsets.ravel()[pairs][:, None])
+        x /= self.a[cell]
+        gap = _nearest_gap(self.tables, x, base.ravel()[pairs][:, None])
+        starts = np.flatnonzero(np.concatenate([[True], cell[1:] != cell[:-1]]))  # every cell keeps its zero row
+        return np.minimum.reduceat(gap, starts, axis=0) * self.a
+
+    def assign(self, q2: np.ndarray, row_coef: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(c, n) |ΔQ²| (Å⁻²) of lines q2 to the nearest calculated line of each cell, and (c, n, p) the
+        integer coefficients (m, row's g) of that line; `row_coef` (all rows, p − 1): the family's."""
+        x = q2[None, :, None] - self.offsets[:, None, :]
+        x /= self.a[:, :, None]
+        j = np.minimum(np.maximum(x, -1.0), self.tables.n_max + 0.5)
+        j += 1.0
+        j = j.astype(np.intp)
+        j += self.base[:, None, :]
+        low = self.tables.below.take(j)
+        high = self.tables.above.take(j)
+        below_gap = x - low
+        above_gap = high - x
+        gap = np.minimum(below_gap, above_gap)
+        best = gap.argmin(axis=2)  # (c, n)
+        flat = best + gap.shape[2] * np.arange(best.size).reshape(best.shape)  # into the raveled (c, n, r) arrays
+        error = gap.ravel()[flat] * self.a
+        m = np.where(below_gap.ravel()[flat] <= above_gap.ravel()[flat], low.ravel()[flat], high.ravel()[flat])
+        return error, np.concatenate([m[..., None], row_coef[self.rows[best]]], axis=2)
+
+
+def _reaching_rows(offsets: np.ndarray, q2_max: float) -> np.ndarray:
+    """Indices of the rows (columns of offsets (c, r)) that some cell reaches at Q² <= q2_max; row 0 if none."""
+    rows = np.flatnonzero(offsets.min(axis=0) <= q2_max)
+    return rows if rows.size else np.zeros(1, dtype=np.intp)
+
+
+def _nearest_gap(tables: _Tables, x: np.ndarray, base: np.ndarray) -> np.ndarray:
+    """min(x − below, above − x): distance of the real m's x (overwritten) to the nearest allowed m of the
+    tables starting at base (broadcast with x), in units of A."""
     # floor(x) + 1 (non-negative); minimum/maximum rather than np.clip: same values, a fraction of the call cost
-    j = (np.minimum(np.maximum(x, -1.0), family.n_max + 0.5) + 1.0).astype(np.intp)
+    j = np.minimum(np.maximum(x, -1.0), tables.n_max + 0.5)
+    j += 1.0
+    j = j.astype(np.intp)
     j += base
-    low = family.below.take(j)
-    high = family.above.take(j)
-    below_gap = x - low
-    above_gap = high - x
-    gap = np.minimum(below_gap, above_gap)  # (c, n, r), in units of A
-    x_max = (q2_max - offsets) / a  # (c, r)
-    j_max = (np.minimum(np.maximum(x_max, -1.0), family.n_max + 0.5) + 1.0).astype(np.intp) + base
-    n_calc = family.count.take(j_max).sum(axis=1)
-    if not assign:
-        return gap.min(axis=2) * a, n_calc
-    best = gap.argmin(axis=2)  # (c, n)
-    flat = best + gap.shape[2] * np.arange(best.size).reshape(best.shape)  # into the raveled (c, n, r) arrays
-    error = gap.ravel()[flat] * a
-    m = np.where(below_gap.ravel()[flat] <= above_gap.ravel()[flat], low.ravel()[flat], high.ravel()[flat])
-    coefficients = np.concatenate([m[..., None], family.row_coef[rows[best]]], axis=2)
-    return error, n_calc, coefficients
+    high = tables.above.take(j)
+    high -= x  # above − x
+    np.subtract(x, tables.below.take(j), out=x)  # x − below
+    return np.minimum(x, high, out=x)
 
 
 def _figure_of_merit(error: np.ndarray, tol: np.ndarray, n_calc: np.ndarray, q2_last: float,
@@ -421,35 +537,70 @@ def fit_family(family: _Family | str, q2: np.ndarray, tol: np.ndarray, unindexed
 
     unindexed_allowed: fraction of lines the figure of merit may leave unindexed (see _figure_of_merit).
     """
-    family = FAMILIES[family] if isinstance(family, str) else family
+    return fit_families([family], q2, tol, unindexed_allowed)[0]
+
+
+def fit_families(families: list[_Family | str], q2: np.ndarray, tol: np.ndarray,
+                 unindexed_allowed: float = 0.0) -> list[LatticeFit | None]:
+    """`fit_family` of each family, the same fits; families with the same rows are refined together, which
+    saves most of the per-call cost of refining a few cells (the fits cost milliseconds, a feature vector many)."""
+    families = [FAMILIES[family] if isinstance(family, str) else family for family in families]
     q2 = np.asarray(q2, dtype=float)
     tol = np.asarray(tol, dtype=float)
-    n = q2.size
-    if n < family.n_params + 1:
+    screened = {k: cells for k, family in enumerate(families)
+                if (cells := _screened_cells(family, q2, tol, unindexed_allowed)) is not None}
+    together: dict[tuple, list[int]] = {}
+    for k in screened:
+        family = families[k]
+        together.setdefault((family.row_coef.shape, family.row_coef.tobytes(), family.n_max, family.valid), []).append(k)
+    fits: list[LatticeFit | None] = [None] * len(families)
+    for members in together.values():
+        refined = _refined_fits(tuple(families[k] for k in members), [screened[k] for k in members], q2, tol,
+                                unindexed_allowed)
+        for k, fit in zip(members, refined):
+            fits[k] = fit
+    return fits
+
+
+def _screened_cells(family: _Family, q2: np.ndarray, tol: np.ndarray, unindexed_allowed: float) -> np.ndarray | None:
+    """(≤ N_REFINE, p) the trial cells of a family with the highest M on the first lines, best first; None if none."""
+    if q2.size < family.n_params + 1:
         return None
     params = _trial_cells(family, q2)
     if params.shape[0] == 0:
         return None
     # screen: every trial cell on the first lines, with a loose tolerance (trial cells are inexact)
-    n_screen = min(n, N_SCREEN_LINES)
+    n_screen = min(q2.size, N_SCREEN_LINES)
     q2_screen, tol_screen = q2[:n_screen], tol[:n_screen]
     screen_max = q2_screen[-1] + tol_screen[-1]
-    error, n_calc = _evaluate(family, params, q2_screen, screen_max)
+    layout = _Rows.of(family, params, screen_max)
+    error, n_calc = layout.pruned_errors(q2_screen, family.row_coef), layout.n_calc(screen_max)
     _, log_m = _figure_of_merit(error, 2.0 * tol_screen, n_calc, q2_screen[-1], unindexed_allowed)
-    keep = np.argsort(-log_m, kind="stable")[:N_REFINE]
-    params = params[keep]
-    # refine the best few on all lines: assign with a loose tolerance, least squares, assign again
+    return params[np.argsort(-log_m, kind="stable")[:N_REFINE]]
+
+
+def _refined_fits(families: tuple[_Family, ...], screened: list[np.ndarray], q2: np.ndarray, tol: np.ndarray,
+                  unindexed_allowed: float) -> list[LatticeFit]:
+    """Best cell of each family (same rows) from its screened cells, refined on all lines."""
+    params = np.concatenate(screened)
+    ends = np.cumsum([len(cells) for cells in screened])
+    cells = [slice(end - len(chosen), end) for end, chosen in zip(ends, screened)]
+    row_coef, valid = families[0].row_coef, families[0].valid
     q2_max = q2[-1] + tol[-1]
+    # assign with a loose tolerance, least squares, assign again
     for loose in (3.0, 1.5):
-        error, _, coefficients = _evaluate(family, params, q2, q2_max, assign=True)
+        error, coefficients = _Rows.joint(families, cells, params, q2_max).assign(q2, row_coef)
         weights = (error <= loose * tol) / tol**2
         refined = _refine(params, coefficients, weights, q2)
-        params = refined if family.valid is None else np.where(family.valid(refined)[:, None], refined, params)
-    error, n_calc = _evaluate(family, params, q2, q2_max)
-    indexed, log_m = _figure_of_merit(error, tol, n_calc, q2[-1], unindexed_allowed)
-    best = int(np.argmax(log_m))
-    return LatticeFit(family.name, params[best], float(indexed[best].mean()), float(log_m[best]),
-                      float(n_calc[best]), n)
+        params = refined if valid is None else np.where(valid(refined)[:, None], refined, params)
+    layout = _Rows.joint(families, cells, params, q2_max)
+    indexed, log_m = _figure_of_merit(layout.errors(q2), tol, n_calc := layout.n_calc(q2_max), q2[-1], unindexed_allowed)
+    fits = []
+    for family, cell in zip(families, cells):
+        best = cell.start + int(np.argmax(log_m[cell]))
+        fits.append(LatticeFit(family.name, params[best], float(indexed[best].mean()), float(log_m[best]),
+                               float(n_calc[best]), q2.size))
+    return fits
 
 
 # ---- features -----------------------------------------------------------------------------------
@@ -523,9 +674,10 @@ def line_features(q2: np.ndarray, heights: np.ndarray, tol: np.ndarray,
     block[1 + N_POSITION_LINES:1 + N_POSITION_LINES + n] = np.sqrt(np.clip(heights, 0.0, None))
     out[positions] = block
     q2_fit, tol_fit = q2[:N_FIT_LINES], np.asarray(tol, dtype=float)[:N_FIT_LINES]
+    names = [name for members, _ in _REPORTED.values() for name in members]
+    fitted = dict(zip(names, fit_families([families[name] for name in names], q2_fit, tol_fit, unindexed_allowed)))
     for reported, (members, extras) in _REPORTED.items():
-        fits = [fit for fit in (fit_family(families[name], q2_fit, tol_fit, unindexed_allowed) for name in members)
-                if fit is not None]
+        fits = [fitted[name] for name in members if fitted[name] is not None]
         if not fits:
             continue
         choice = int(np.argmax([fit.log_m for fit in fits]))
