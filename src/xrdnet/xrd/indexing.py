@@ -54,6 +54,7 @@ N_FIT_LINES = 20  # lines used for the lattice fits (de Wolff's M20 uses 20)
 N_POSITION_LINES = 30  # lines described by the scale-free position features
 N_SCREEN_LINES = 10  # lines used to screen trial cells before refinement
 N_REFINE = 6  # trial cells per lattice family that are refined on all lines
+SCREEN_HEAD_ROWS = 3  # rows of every trial cell the screen always computes (see _Rows.pruned_errors)
 ERROR_CAP = 10.0  # in the figure of merit M a line is charged its |ΔQ²|, at most this many tolerances
 _BIG = 1e9
 _LOG_M_RANGE = (-3.0, 8.0)  # ln M is clipped to this range
@@ -412,37 +413,44 @@ class _Rows:
         x /= self.a[:, :, None]
         return _nearest_gap(self.tables, x, self.base[:, None, :]).min(axis=2) * self.a
 
-    def pruned_errors(self, q2: np.ndarray, row_coef: np.ndarray) -> np.ndarray:
+    def pruned_errors(self, q2: np.ndarray) -> np.ndarray:
         """`errors`, bit for bit, from only the rows of each cell that can hold a line's nearest calculated line.
 
-        The row of zeros (Q² = A·m) gives each line a distance to its nearest calculated line there, at
-        most G (units of A) over the lines. A row whose first calculated line (its smallest allowed m)
-        lies more than G above the last line q2[-1] is farther than that from every line (the same
-        rounded arithmetic, monotone in Q²), so it is skipped. `row_coef` (all rows, p − 1): the family's.
+        The lowest row (smallest offsets; Q² = A·m for the families here) is computed for every cell: it
+        gives each line a distance to its nearest calculated line, at most G (units of A) over the
+        lines. Another row whose first calculated line (its smallest allowed m) lies more than G above
+        the last line q2[-1] is farther than that from every line (the same rounded arithmetic,
+        monotone in Q²), so it is skipped: about 3 rows in 4 of the uniaxial and orthorhombic screens.
         """
         n_cells, n_rows = self.offsets.shape
-        zero = np.flatnonzero(~row_coef[self.rows].any(axis=1))[:1]
-        if n_rows == 1 or zero.size == 0:
+        if n_rows == 1:
             return self.errors(q2)
+        lowest = int(np.argmin(self.offsets.min(axis=0)))
+        others = np.arange(n_rows) != lowest
         base = np.broadcast_to(self.base, self.offsets.shape)
-        x = np.subtract(q2[None, :], self.offsets[:, zero])
+        x = np.subtract(q2[None, :], self.offsets[:, lowest:lowest + 1])
         x /= self.a
-        farthest = _nearest_gap(self.tables, x, base[:, zero]).max(axis=1)  # G of each cell
-        # a row's first allowed m and the m below it (−_BIG: none), and x of the first and the last line
-        first_m, before_first = self.tables.above.take(base), self.tables.below.take(base)
-        x_first = (q2[0] - self.offsets) / self.a  # (c, r), rounded as x below
-        x_last = (q2[-1] - self.offsets) / self.a
-        # lines all below the row's first m have gaps min(x − (−_BIG), first m − x), each at least this;
-        # x − (−_BIG) counts: for a tiny A, far rows have x < −_BIG (and gaps < 0, smaller than any G)
-        lowest = np.minimum(x_first - before_first, first_m - x_last)
-        skip = (first_m - x_last > 0.0) & (lowest > farthest[:, None])
+        nearest = _nearest_gap(self.tables, x, base[:, lowest:lowest + 1])  # (c, n)
+        farthest = nearest.max(axis=1)[:, None]  # G of each cell
+        offsets, base = self.offsets[:, others], base[:, others]
+        first_m = self.tables.above.take(base)
+        x_last = (q2[-1] - offsets) / self.a  # (c, r): x of the last line in each row, rounded as x below
+        skip = first_m - x_last > farthest  # the lines lie below the row's first m: gaps min(x + _BIG, first m − x)
+        # x + _BIG matters only for a tiny A, whose far rows have x < −_BIG (gaps < 0, below any G)
+        x_first = (q2[0] - offsets) / self.a
+        x_first -= self.tables.below.take(base)  # −_BIG: no allowed m below the first
+        skip &= x_first > farthest
+        skip &= first_m - x_last > 0.0
         pairs = np.flatnonzero(~skip)  # (cell, row), cell by cell
-        cell = pairs // n_rows
-        x = np.subtract(q2[None, :], self.offsets.ravel()[pairs][:, None])
-        x /= self.a[cell]
-        gap = _nearest_gap(self.tables, x, base.ravel()[pairs][:, None])
-        starts = np.flatnonzero(np.concatenate([[True], cell[1:] != cell[:-1]]))  # every cell keeps its zero row
-        return np.minimum.reduceat(gap, starts, axis=0) * self.a
+        if pairs.size:
+            cell = pairs // offsets.shape[1]
+            x = np.subtract(q2[:, None], offsets.ravel()[pairs][None, :])  # (n, pairs): reduced along its rows
+            x /= self.a[cell, 0]
+            gap = _nearest_gap(self.tables, x, base.ravel()[pairs][None, :])
+            starts = np.flatnonzero(np.concatenate([[True], cell[1:] != cell[:-1]]))
+            cells = cell[starts]
+            nearest[cells] = np.minimum(nearest[cells], np.minimum.reduceat(gap, starts, axis=1).T)
+        return nearest * self.a
 
     def assign(self, q2: np.ndarray, row_coef: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(c, n) |ΔQ²| (Å⁻²) of lines q2 to the nearest calculated line of each cell, and (c, n, p) the
@@ -574,7 +582,7 @@ def _screened_cells(family: _Family, q2: np.ndarray, tol: np.ndarray, unindexed_
     q2_screen, tol_screen = q2[:n_screen], tol[:n_screen]
     screen_max = q2_screen[-1] + tol_screen[-1]
     layout = _Rows.of(family, params, screen_max)
-    error, n_calc = layout.pruned_errors(q2_screen, family.row_coef), layout.n_calc(screen_max)
+    error, n_calc = layout.pruned_errors(q2_screen), layout.n_calc(screen_max)
     _, log_m = _figure_of_merit(error, 2.0 * tol_screen, n_calc, q2_screen[-1], unindexed_allowed)
     return params[np.argsort(-log_m, kind="stable")[:N_REFINE]]
 
