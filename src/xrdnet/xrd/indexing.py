@@ -54,7 +54,6 @@ N_FIT_LINES = 20  # lines used for the lattice fits (de Wolff's M20 uses 20)
 N_POSITION_LINES = 30  # lines described by the scale-free position features
 N_SCREEN_LINES = 10  # lines used to screen trial cells before refinement
 N_REFINE = 6  # trial cells per lattice family that are refined on all lines
-SCREEN_HEAD_ROWS = 3  # rows of every trial cell the screen always computes (see _Rows.pruned_errors)
 ERROR_CAP = 10.0  # in the figure of merit M a line is charged its |ΔQ²|, at most this many tolerances
 _BIG = 1e9
 _LOG_M_RANGE = (-3.0, 8.0)  # ln M is clipped to this range
@@ -336,7 +335,7 @@ def _trial_cells(family: _Family, q2: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class _Tables:
-    """The flat below/above/count tables of one or more families of the same width, end to end, and after
+    """The flat below/above/count tables of families with the same rows and width, end to end, and after
     them a table with no allowed m (rows a cell does not use point there: nothing counted, and an infinite
     gap, as ±_BIG would not give: a tiny A puts x beyond 10⁸ and real rows' gaps near _BIG)."""
 
@@ -344,7 +343,7 @@ class _Tables:
     above: np.ndarray
     count: np.ndarray
     n_max: int
-    starts: tuple[int, ...]  # where each family's tables begin
+    row_base: np.ndarray  # (families, rows): where each family's table of each row begins
     empty: int  # where the table with no allowed m begins
 
 
@@ -356,11 +355,12 @@ def _joint_tables(families: tuple[_Family, ...]) -> _Tables:
     if key not in _JOINT_TABLES:  # the families are kept with their tables, so their ids stay theirs
         width = families[0].width
         sizes = [family.below.size for family in families]
-        starts = tuple(int(s) for s in np.cumsum([0] + sizes[:-1]))
+        starts = np.cumsum([0] + sizes[:-1])
+        row_base = np.array([start + family.row_table * width for start, family in zip(starts, families)], dtype=np.intp)
         below = np.concatenate([family.below for family in families] + [np.full(width, -np.inf)])
         above = np.concatenate([family.above for family in families] + [np.full(width, np.inf)])
         count = np.concatenate([family.count for family in families] + [np.zeros(width)])
-        _JOINT_TABLES[key] = families, _Tables(below, above, count, families[0].n_max, starts, sum(sizes))
+        _JOINT_TABLES[key] = families, _Tables(below, above, count, families[0].n_max, row_base, sum(sizes))
     return _JOINT_TABLES[key][1]
 
 
@@ -381,24 +381,20 @@ class _Rows:
     tables: _Tables
 
     @classmethod
-    def of(cls, family: _Family, params: np.ndarray, q2_max: float) -> _Rows:
-        """Cells of one family, on the rows that any of them reaches below q2_max."""
-        offsets = params[:, 1:] @ family.row_coef.T  # (c, r)
-        rows = _reaching_rows(offsets, q2_max)
-        return cls(params[:, :1], offsets[:, rows], (family.row_table[rows] * family.width)[None, :], rows,
-                   _joint_tables((family,)))
-
-    @classmethod
-    def joint(cls, families: tuple[_Family, ...], cells: list[slice], params: np.ndarray, q2_max: float) -> _Rows:
-        """Cells of several families with the same rows (cells[k] those of families[k]), each family on the
-        rows its own cells reach (as `of` lays it out alone), the others pointing to the empty table."""
+    def of(cls, families: tuple[_Family, ...], counts: list[int], params: np.ndarray, q2_max: float) -> _Rows:
+        """Cells of families with the same rows, counts[k] of families[k] in turn, each family on the rows its
+        own cells reach below q2_max (row 0 if none), the others pointing to the empty table; rows that no
+        family reaches are left out."""
         tables = _joint_tables(families)
         offsets = params[:, 1:] @ families[0].row_coef.T  # (c, r)
-        base = np.full(offsets.shape, tables.empty, dtype=np.intp)
-        for family, cell, start in zip(families, cells, tables.starts):
-            rows = _reaching_rows(offsets[cell], q2_max)
-            base[cell, rows] = start + family.row_table[rows] * family.width
-        return cls(params[:, :1], offsets, base, np.arange(offsets.shape[1]), tables)
+        starts = np.cumsum(counts) - counts
+        reach = np.minimum.reduceat(offsets, starts, axis=0) <= q2_max  # (families, r)
+        reach[~reach.any(axis=1), 0] = True
+        rows = np.flatnonzero(reach.any(axis=0))
+        base = np.where(reach[:, rows], tables.row_base[:, rows], tables.empty)
+        if len(families) > 1:
+            base = np.repeat(base, counts, axis=0)
+        return cls(params[:, :1], offsets[:, rows], base, rows, tables)
 
     def n_calc(self, q2_max: float) -> np.ndarray:
         """(c,) calculated lines with Q² <= q2_max, counted row by row in the tables."""
@@ -473,12 +469,6 @@ class _Rows:
         return error, np.concatenate([m[..., None], row_coef[self.rows[best]]], axis=2)
 
 
-def _reaching_rows(offsets: np.ndarray, q2_max: float) -> np.ndarray:
-    """Indices of the rows (columns of offsets (c, r)) that some cell reaches at Q² <= q2_max; row 0 if none."""
-    rows = np.flatnonzero(offsets.min(axis=0) <= q2_max)
-    return rows if rows.size else np.zeros(1, dtype=np.intp)
-
-
 def _nearest_gap(tables: _Tables, x: np.ndarray, base: np.ndarray) -> np.ndarray:
     """min(x − below, above − x): distance of the real m's x (overwritten) to the nearest allowed m of the
     tables starting at base (broadcast with x), in units of A."""
@@ -550,62 +540,60 @@ def fit_family(family: _Family | str, q2: np.ndarray, tol: np.ndarray, unindexed
 
 def fit_families(families: list[_Family | str], q2: np.ndarray, tol: np.ndarray,
                  unindexed_allowed: float = 0.0) -> list[LatticeFit | None]:
-    """`fit_family` of each family, the same fits; families with the same rows are refined together, which
-    saves most of the per-call cost of refining a few cells (the fits cost milliseconds, a feature vector many)."""
+    """`fit_family` of each family, the same fits; families with the same rows are screened and refined
+    together, which saves most of the per-call cost of numpy on the small arrays of one family."""
     families = [FAMILIES[family] if isinstance(family, str) else family for family in families]
     q2 = np.asarray(q2, dtype=float)
     tol = np.asarray(tol, dtype=float)
-    screened = {k: cells for k, family in enumerate(families)
-                if (cells := _screened_cells(family, q2, tol, unindexed_allowed)) is not None}
     together: dict[tuple, list[int]] = {}
-    for k in screened:
-        family = families[k]
-        together.setdefault((family.row_coef.shape, family.row_coef.tobytes(), family.n_max, family.valid), []).append(k)
+    trials = {}
+    for k, family in enumerate(families):
+        if q2.size >= family.n_params + 1 and (trial := _trial_cells(family, q2)).shape[0]:
+            trials[k] = trial
+            key = (family.row_coef.shape, family.row_coef.tobytes(), family.n_max, family.valid)
+            together.setdefault(key, []).append(k)
     fits: list[LatticeFit | None] = [None] * len(families)
     for members in together.values():
-        refined = _refined_fits(tuple(families[k] for k in members), [screened[k] for k in members], q2, tol,
-                                unindexed_allowed)
-        for k, fit in zip(members, refined):
+        group = tuple(families[k] for k in members)
+        screened = _screened_cells(group, [trials[k] for k in members], q2, tol, unindexed_allowed)
+        for k, fit in zip(members, _refined_fits(group, screened, q2, tol, unindexed_allowed)):
             fits[k] = fit
     return fits
 
 
-def _screened_cells(family: _Family, q2: np.ndarray, tol: np.ndarray, unindexed_allowed: float) -> np.ndarray | None:
-    """(≤ N_REFINE, p) the trial cells of a family with the highest M on the first lines, best first; None if none."""
-    if q2.size < family.n_params + 1:
-        return None
-    params = _trial_cells(family, q2)
-    if params.shape[0] == 0:
-        return None
+def _screened_cells(families: tuple[_Family, ...], trials: list[np.ndarray], q2: np.ndarray, tol: np.ndarray,
+                    unindexed_allowed: float) -> list[np.ndarray]:
+    """(≤ N_REFINE, p) the trial cells of each family (same rows) with the highest M on the first lines, best first."""
     # screen: every trial cell on the first lines, with a loose tolerance (trial cells are inexact)
     n_screen = min(q2.size, N_SCREEN_LINES)
     q2_screen, tol_screen = q2[:n_screen], tol[:n_screen]
     screen_max = q2_screen[-1] + tol_screen[-1]
-    layout = _Rows.of(family, params, screen_max)
+    counts = [len(trial) for trial in trials]
+    layout = _Rows.of(families, counts, np.concatenate(trials), screen_max)
     error, n_calc = layout.pruned_errors(q2_screen), layout.n_calc(screen_max)
     _, log_m = _figure_of_merit(error, 2.0 * tol_screen, n_calc, q2_screen[-1], unindexed_allowed)
-    return params[np.argsort(-log_m, kind="stable")[:N_REFINE]]
+    ends = np.cumsum(counts)
+    return [trial[np.argsort(-log_m[end - len(trial):end], kind="stable")[:N_REFINE]] for trial, end in zip(trials, ends)]
 
 
 def _refined_fits(families: tuple[_Family, ...], screened: list[np.ndarray], q2: np.ndarray, tol: np.ndarray,
                   unindexed_allowed: float) -> list[LatticeFit]:
     """Best cell of each family (same rows) from its screened cells, refined on all lines."""
     params = np.concatenate(screened)
-    ends = np.cumsum([len(cells) for cells in screened])
-    cells = [slice(end - len(chosen), end) for end, chosen in zip(ends, screened)]
+    counts = [len(cells) for cells in screened]
     row_coef, valid = families[0].row_coef, families[0].valid
     q2_max = q2[-1] + tol[-1]
     # assign with a loose tolerance, least squares, assign again
     for loose in (3.0, 1.5):
-        error, coefficients = _Rows.joint(families, cells, params, q2_max).assign(q2, row_coef)
+        error, coefficients = _Rows.of(families, counts, params, q2_max).assign(q2, row_coef)
         weights = (error <= loose * tol) / tol**2
         refined = _refine(params, coefficients, weights, q2)
         params = refined if valid is None else np.where(valid(refined)[:, None], refined, params)
-    layout = _Rows.joint(families, cells, params, q2_max)
+    layout = _Rows.of(families, counts, params, q2_max)
     indexed, log_m = _figure_of_merit(layout.errors(q2), tol, n_calc := layout.n_calc(q2_max), q2[-1], unindexed_allowed)
     fits = []
-    for family, cell in zip(families, cells):
-        best = cell.start + int(np.argmax(log_m[cell]))
+    for family, end, count in zip(families, np.cumsum(counts), counts):
+        best = end - count + int(np.argmax(log_m[end - count:end]))
         fits.append(LatticeFit(family.name, params[best], float(indexed[best].mean()), float(log_m[best]),
                                float(n_calc[best]), q2.size))
     return fits
