@@ -424,28 +424,31 @@ class _Rows:
         lowest = int(np.argmin(self.offsets.min(axis=0)))
         others = np.arange(n_rows) != lowest
         base = np.broadcast_to(self.base, self.offsets.shape)
-        x = np.subtract(q2[None, :], self.offsets[:, lowest:lowest + 1])
+        x = np.subtract(q2[None, :], self.offsets[:, lowest:lowest + 1], order="C")
         x /= self.a
-        nearest = _nearest_gap(self.tables, x, base[:, lowest:lowest + 1])  # (c, n)
+        nearest = _nearest_gap(self.tables, x, base[:, lowest:lowest + 1])  # (c, n), C order
         farthest = nearest.max(axis=1)[:, None]  # G of each cell
         offsets, base = self.offsets[:, others], base[:, others]
-        first_m = self.tables.above.take(base)
-        x_last = (q2[-1] - offsets) / self.a  # (c, r): x of the last line in each row, rounded as x below
-        skip = first_m - x_last > farthest  # the lines lie below the row's first m: gaps min(x + _BIG, first m − x)
-        # x + _BIG matters only for a tiny A, whose far rows have x < −_BIG (gaps < 0, below any G)
-        x_first = (q2[0] - offsets) / self.a
-        x_first -= self.tables.below.take(base)  # −_BIG: no allowed m below the first
-        skip &= x_first > farthest
-        skip &= first_m - x_last > 0.0
-        pairs = np.flatnonzero(~skip)  # (cell, row), cell by cell
+        # lines all below a row's first m have gaps min(x − below, first m − x) with below = −_BIG (none), at
+        # least min(x_first + _BIG, first m − x_last) (x of the first and the last line, rounded as x below)
+        above_last = self.tables.above.take(base) - (q2[-1] - offsets) / self.a  # first m − x_last, (c, r)
+        # x + _BIG matters only for a tiny A, whose far rows have x < −_BIG (gaps < 0, below any G): the
+        # farthest row (smallest x) of every cell is checked, and only then each row
+        x_first = (q2[0] - offsets.max(axis=1, keepdims=True)) / self.a
+        if np.all(x_first - (-_BIG) > farthest):
+            pairs = np.flatnonzero(above_last <= np.maximum(farthest, 0.0))  # (cell, row) kept, cell by cell
+        else:
+            x_first = (q2[0] - offsets) / self.a
+            x_first -= self.tables.below.take(base)
+            pairs = np.flatnonzero(~((above_last > np.maximum(farthest, 0.0)) & (x_first > farthest)))
         if pairs.size:
             cell = pairs // offsets.shape[1]
-            x = np.subtract(q2[:, None], offsets.ravel()[pairs][None, :])  # (n, pairs): reduced along its rows
-            x /= self.a[cell, 0]
-            gap = _nearest_gap(self.tables, x, base.ravel()[pairs][None, :])
-            starts = np.flatnonzero(np.concatenate([[True], cell[1:] != cell[:-1]]))
-            cells = cell[starts]
-            nearest[cells] = np.minimum(nearest[cells], np.minimum.reduceat(gap, starts, axis=1).T)
+            x = np.subtract(q2[None, :], offsets.ravel()[pairs][:, None])  # (pairs, n)
+            x /= self.a[cell]
+            gap = _nearest_gap(self.tables, x, base.ravel()[pairs][:, None])
+            # each cell's minimum over its pairs, in place (np.minimum.at: fast on flat indices)
+            flat = (cell * q2.size)[:, None] + np.arange(q2.size)
+            np.minimum.at(nearest.reshape(-1), flat.ravel(), gap.ravel())
         return nearest * self.a
 
     def assign(self, q2: np.ndarray, row_coef: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
