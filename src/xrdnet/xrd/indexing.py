@@ -387,13 +387,15 @@ class _Rows:
         family reaches are left out."""
         tables = _joint_tables(families)
         offsets = params[:, 1:] @ families[0].row_coef.T  # (c, r)
-        starts = np.cumsum(counts) - counts
+        if len(families) == 1:
+            rows = np.flatnonzero(offsets.min(axis=0) <= q2_max)
+            rows = rows if rows.size else np.zeros(1, dtype=np.intp)
+            return cls(params[:, :1], offsets[:, rows], tables.row_base[:, rows], rows, tables)
+        starts = list(itertools.accumulate(counts[:-1], initial=0))
         reach = np.minimum.reduceat(offsets, starts, axis=0) <= q2_max  # (families, r)
         reach[~reach.any(axis=1), 0] = True
         rows = np.flatnonzero(reach.any(axis=0))
-        base = np.where(reach[:, rows], tables.row_base[:, rows], tables.empty)
-        if len(families) > 1:
-            base = np.repeat(base, counts, axis=0)
+        base = np.repeat(np.where(reach[:, rows], tables.row_base[:, rows], tables.empty), counts, axis=0)
         return cls(params[:, :1], offsets[:, rows], base, rows, tables)
 
     def n_calc(self, q2_max: float) -> np.ndarray:
@@ -577,8 +579,8 @@ def _screened_cells(families: tuple[_Family, ...], trials: list[np.ndarray], q2:
     layout = _Rows.of(families, counts, np.concatenate(trials), screen_max)
     error, n_calc = layout.pruned_errors(q2_screen), layout.n_calc(screen_max)
     _, log_m = _figure_of_merit(error, 2.0 * tol_screen, n_calc, q2_screen[-1], unindexed_allowed)
-    ends = np.cumsum(counts)
-    return [trial[np.argsort(-log_m[end - len(trial):end], kind="stable")[:N_REFINE]] for trial, end in zip(trials, ends)]
+    return [trial[np.argsort(-log_m[start:start + len(trial)], kind="stable")[:N_REFINE]]
+            for trial, start in zip(trials, itertools.accumulate(counts, initial=0))]
 
 
 def _refined_fits(families: tuple[_Family, ...], screened: list[np.ndarray], q2: np.ndarray, tol: np.ndarray,
@@ -597,8 +599,8 @@ def _refined_fits(families: tuple[_Family, ...], screened: list[np.ndarray], q2:
     layout = _Rows.of(families, counts, params, q2_max)
     indexed, log_m = _figure_of_merit(layout.errors(q2), tol, n_calc := layout.n_calc(q2_max), q2[-1], unindexed_allowed)
     fits = []
-    for family, end, count in zip(families, np.cumsum(counts), counts):
-        best = end - count + int(np.argmax(log_m[end - count:end]))
+    for family, start, count in zip(families, itertools.accumulate(counts, initial=0), counts):
+        best = start + int(np.argmax(log_m[start:start + count]))
         fits.append(LatticeFit(family.name, params[best], float(indexed[best].mean()), float(log_m[best]),
                                float(n_calc[best]), q2.size))
     return fits
