@@ -329,8 +329,12 @@ def _trial_cells(family: _Family, q2: np.ndarray) -> np.ndarray:
     key = bins[:, 0]
     for column in range(1, p):
         key = key * 100003 + bins[:, column]
-    _, first = np.unique(key, return_index=True)
-    return params[np.sort(first)]
+    # the first cell of each key, as np.unique(key, return_index=True) finds it (stable sort), without its overhead
+    order = np.argsort(key, kind="stable")
+    sorted_key = key[order]
+    first = np.ones(key.size, dtype=bool)
+    np.not_equal(sorted_key[1:], sorted_key[:-1], out=first[1:])
+    return params[np.sort(order[first])]
 
 
 @dataclass(frozen=True)
