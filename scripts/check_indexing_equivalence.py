@@ -66,9 +66,11 @@ def baseline_feature_functions(src: str | Path) -> dict:
     return functions
 
 
-def lines_of(peaks, item: int, max_lines: int = 30) -> tuple[np.ndarray, np.ndarray]:
-    """(2θ in degrees ascending, heights as fraction of the strongest) of an item's lines, as described above."""
-    two_theta, intensity = (np.asarray(a, dtype=float) for a in peaks.peaks(item))
+def merged_lines(two_theta: np.ndarray, intensity: np.ndarray, jitter_seed: int | None = None,
+                 max_lines: int = 30) -> tuple[np.ndarray, np.ndarray]:
+    """(2θ ascending, heights) of lines: 5-90°, lines closer than 0.08° merged, >= 1 % of the strongest,
+    positions jittered by 0.01° with the seed (none without), at most max_lines."""
+    two_theta, intensity = np.asarray(two_theta, dtype=float), np.asarray(intensity, dtype=float)
     keep = (two_theta > 5.0) & (two_theta < 90.0)
     two_theta, intensity = two_theta[keep], intensity[keep]
     order = np.argsort(two_theta, kind="stable")
@@ -78,8 +80,61 @@ def lines_of(peaks, item: int, max_lines: int = 30) -> tuple[np.ndarray, np.ndar
     position = np.bincount(groups, intensity * two_theta) / np.maximum(weight, 1e-12)
     heights = weight / weight.max()
     keep = heights >= 0.01
-    position = position[keep] + np.random.default_rng(item).normal(0.0, 0.01, keep.sum())
+    position = position[keep]
+    if jitter_seed is not None:
+        position = position + np.random.default_rng(jitter_seed).normal(0.0, 0.01, keep.sum())
     return position[:max_lines], heights[keep][:max_lines]
+
+
+def lines_of(peaks, item: int, max_lines: int = 30) -> tuple[np.ndarray, np.ndarray]:
+    """Lines of item `item` of a peak-list set, as described above (jitter seeded by the item)."""
+    return merged_lines(*peaks.peaks(item), jitter_seed=item, max_lines=max_lines)
+
+
+# the test fixture: textbook structures of each family, one with 4 % of a second phase, and synthetic items,
+# 6743 among them: its strong lines give a tetragonal trial cell of A ~ 1e-8 (x beyond −1e9 in far rows)
+FIXTURE_STRUCTURES = ("Si (diamond)", "NaCl (rock salt)", "TiO2 (rutile)", "TiO2 (anatase)", "ZnO (wurtzite)",
+                      "Al2O3 (corundum)", "Mg2SiO4 (forsterite)", "ZrO2 (baddeleyite)")
+FIXTURE_ITEMS = (6743, 22104, 1582)
+
+
+def fixture_lines(peaks_folder: str) -> tuple[list[str], list, float]:
+    """(names, [(2θ, heights)], wavelength in Å) of the test fixture's line lists."""
+    from xrdnet.data.dataset import PeakListSet
+    from xrdnet.structures.reference import REFERENCE_STRUCTURES
+    from xrdnet.xrd.peaks import XRDSimulator
+
+    peaks = PeakListSet.load(peaks_folder)
+    simulator = XRDSimulator(peaks.wavelength_angstrom)
+    reference = {r.name: r for r in REFERENCE_STRUCTURES}
+    simulated = {name: simulator.simulate(reference[name].structure()) for name in FIXTURE_STRUCTURES}
+    names, lists = [], []
+    for name, lines in simulated.items():
+        names.append(name)
+        lists.append(merged_lines(lines.two_theta, lines.intensity))
+    main, second = simulated["NaCl (rock salt)"], simulated["TiO2 (rutile)"]
+    names.append("NaCl + 4 % rutile")
+    lists.append(merged_lines(np.concatenate([main.two_theta, second.two_theta]),
+                              np.concatenate([main.intensity, 0.04 * second.intensity * main.intensity.max() / second.intensity.max()])))
+    for item in FIXTURE_ITEMS:
+        names.append(f"synthetic item {item}")
+        lists.append(lines_of(peaks, item))
+    return names, lists, peaks.wavelength_angstrom
+
+
+def write_fixture(path: str, peaks_folder: str) -> None:
+    """Save the fixture's line lists (NaN-padded) and their vectors of each feature set, by the code on the path."""
+    from xrdnet.utils.atomic import atomic_path
+
+    names, lists, wavelength = fixture_lines(peaks_folder)
+    two_theta = np.full((len(lists), 30), np.nan)
+    heights = np.full((len(lists), 30), np.nan)
+    for row, (positions, strengths) in enumerate(lists):
+        two_theta[row, :positions.size], heights[row, :strengths.size] = positions, strengths
+    vectors = {kind: features(describe, lists, wavelength) for kind, describe in feature_functions().items()}
+    with atomic_path(Path(path), suffix=".npz") as tmp:
+        np.savez(tmp, names=np.array(names), two_theta=two_theta, heights=heights, wavelength=wavelength, **vectors)
+    print(f"wrote {path}: {len(names)} line lists")
 
 
 def sample_items(n_items: int, n_total: int, seed: int = 0) -> np.ndarray:
@@ -127,7 +182,12 @@ def main(argv=None) -> int:
     source.add_argument("--write", metavar="NPZ", help="save this code's vectors as the reference")
     source.add_argument("--reference", metavar="NPZ", help="compare with vectors saved by --write")
     source.add_argument("--baseline-src", metavar="DIR", help="compare with another checkout's src folder")
+    source.add_argument("--write-fixture", metavar="NPZ", help="save the test fixture's lines and vectors")
     args = parser.parse_args(argv)
+
+    if args.write_fixture:
+        write_fixture(args.write_fixture, args.peaks)
+        return 0
 
     baseline = baseline_feature_functions(args.baseline_src) if args.baseline_src else None
     lists, wavelength, items = line_lists(args.peaks, args.items, args.seed)
