@@ -33,6 +33,11 @@ lines, a weighted least-squares refinement of the best trial cells, and figures 
 The tolerance follows the peak-position uncertainty: a position error δ(2θ) (radians) moves Q² by
 δQ² = 2 sin(2θ) δ(2θ) / λ², from differentiating Q² = 2 (1 − cos 2θ) / λ².
 
+Cost: families with the same rows (the three cubic, the four uniaxial) are screened and refined
+together (`fit_families`), and the screen skips rows that cannot hold a line's nearest calculated line
+(`_Rows.pruned_errors`); both leave every number as it was, to the bit (tests/xrd/test_indexing_equivalence.py,
+scripts/check_indexing_equivalence.py), at ~0.6x the time per pattern (scripts/bench_indexing.py).
+
 Peak positions come from `pick_peaks` on a rendered (or measured, background-free) profile.
 `indexing_features` chains everything into one fixed-length vector; `FEATURE_NAMES` and
 `FEATURE_GROUPS` describe it.
@@ -374,8 +379,9 @@ class _Rows:
 
     a (c, 1): the parameter A multiplying the looked-up m; offsets (c, r): each row's Σ p_j g_rj;
     base (1 or c, r): where each row's table starts in the flat tables (a cell's unused rows: the empty one);
-    rows (r,): the row indices. Every number is computed as `indexing` always has, element by element, so
-    fits come out bit for bit the same whichever cells and rows are laid out together.
+    rows (r,): the row indices. Each element (cell, line, row) is computed by the same operations whichever
+    cells and rows are laid out with it, and errors come out in C order (the figure of merit's sums follow
+    memory order): fits are bit for bit those of one family alone on all its rows.
     """
 
     a: np.ndarray
@@ -422,7 +428,8 @@ class _Rows:
         gives each line a distance to its nearest calculated line, at most G (units of A) over the
         lines. Another row whose first calculated line (its smallest allowed m) lies more than G above
         the last line q2[-1] is farther than that from every line (the same rounded arithmetic,
-        monotone in Q²), so it is skipped: about 3 rows in 4 of the uniaxial and orthorhombic screens.
+        monotone in Q²), so it is skipped: about half the rows of the uniaxial screens, two thirds of the
+        orthorhombic ones (synthetic patterns).
         """
         n_cells, n_rows = self.offsets.shape
         if n_rows == 1:

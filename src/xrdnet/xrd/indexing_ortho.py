@@ -18,7 +18,7 @@ random space-group conditions (`random_absences`), and some of the rest dropped 
 A cell is covered when some assignment names three of its first lines correctly. The screen,
 refinement and de Wolff M are `indexing`'s, with the same number of trial cells (120); their screen
 costs ~0.3 ms more per pattern (more rows of the table reach the screened range), which a cheaper
-`indexing._evaluate` (same values) pays for: the whole `indexing_v3` vector takes ~0.95× main's `indexing`.
+`indexing` screen (same values) pays for: the whole `indexing_v3` vector takes ~0.95× main's `indexing`.
 
 Measured (scripts/study_trial_cells.py, 300 orthorhombic items of the synthetic validation split;
 solved: ≥ 95 % of the first 20 lines indexed with ln M ≥ 3): on exact line lists 0.14 → 0.72, on lines
