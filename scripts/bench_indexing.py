@@ -4,8 +4,10 @@ Both versions describe the same line lists (see check_indexing_equivalence.py), 
 by pattern, on one core (OMP_NUM_THREADS=1), so a loaded machine slows both alike: read the ratio.
 Each pattern's time is the best of --repeats calls.
 
-Example (a checkout of main: git worktree add --detach /tmp/main-src main):
-    PYTHONPATH=src python scripts/bench_indexing.py --baseline-src /tmp/main-src/src --items 300
+The last line is machine-readable: speedup_<set>=<baseline ms / this tree's ms> for each set.
+
+Example (main before the fits were made cheaper: git worktree add --detach /tmp/base 546e371):
+    PYTHONPATH=src python scripts/bench_indexing.py --baseline-src /tmp/base/src --items 300
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ def main(argv=None) -> None:
     lists, wavelength, _ = line_lists(args.peaks, args.items)
     print(f"{len(lists)} patterns, best of {args.repeats} calls each, ms per pattern")
     print(f"{'set':12s} {'baseline':>9s} {'this tree':>9s} {'speed-up':>8s}")
+    ratios = {}
     for kind in args.kinds:
         spent = dict.fromkeys(versions, 0.0)
         for version in versions.values():  # warm-up: trial assignments are chosen on first use
@@ -54,7 +57,9 @@ def main(argv=None) -> None:
                     best = min(best, time.perf_counter() - start)
                 spent[name] += best
         before, after = (1e3 * spent[name] / len(lists) for name in versions)
+        ratios[kind] = before / after
         print(f"{kind:12s} {before:9.2f} {after:9.2f} {before / after:7.2f}x", flush=True)
+    print(" ".join(f"speedup_{kind}={ratio:.2f}" for kind, ratio in ratios.items()))
 
 
 if __name__ == "__main__":

@@ -9,12 +9,15 @@ Line lists: each item's simulated lines between 5 and 90° 2θ, lines closer tha
 rendered peak would hold them), those of >= 1 % of the strongest, positions jittered by 0.01°
 (seeded per item), at most 30: what peak picking on a render gives, without rendering.
 
-Examples:
-    # reference vectors with main's code, then the check of this tree against them
-    PYTHONPATH=/work/main/src python scripts/check_indexing_equivalence.py --write /tmp/indexing_ref.npz
+Examples (the reference code: a checkout of it, e.g. main before the fits were made cheaper,
+git worktree add --detach /tmp/base 546e371):
+    # reference vectors with its code, then the check of this tree against them
+    PYTHONPATH=/tmp/base/src python scripts/check_indexing_equivalence.py --write /tmp/indexing_ref.npz
     PYTHONPATH=src python scripts/check_indexing_equivalence.py --reference /tmp/indexing_ref.npz
-    # or against a checkout of main directly (git worktree add --detach /tmp/main-src main)
-    PYTHONPATH=src python scripts/check_indexing_equivalence.py --baseline-src /tmp/main-src/src
+    # or against its code directly, imported beside this tree's
+    PYTHONPATH=src python scripts/check_indexing_equivalence.py --baseline-src /tmp/base/src
+    # the test fixture (tests/xrd/data), with the reference code on the path
+    PYTHONPATH=/tmp/base/src python scripts/check_indexing_equivalence.py --write-fixture FIXTURE.npz
 """
 
 from __future__ import annotations
@@ -201,8 +204,11 @@ def main(argv=None) -> int:
         print(f"wrote {args.write}: {', '.join(f'{k} {v.shape}' for k, v in vectors.items())}")
         return 0
     if args.reference:
-        stored = np.load(args.reference)
-        if not np.array_equal(stored["items"], items):
+        try:
+            stored = np.load(args.reference, allow_pickle=False)
+        except (OSError, ValueError) as error:
+            raise SystemExit(f"{args.reference}: unreadable ({str(error).splitlines()[0]})") from None
+        if "items" not in stored or not np.array_equal(stored["items"], items):
             raise SystemExit(f"{args.reference}: made from other items (give its --items/--seed/--peaks)")
         expected = {kind: stored[kind] for kind in args.kinds if kind in stored}
         missing = set(args.kinds) - set(expected)
