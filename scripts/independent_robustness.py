@@ -32,7 +32,7 @@ import warnings
 from xrdnet.eval import SplitMismatchError, training_split
 from xrdnet.predictor import CheckpointError, CrystalSystemPredictor
 from xrdnet.pretrained import shipped_checkpoint
-from xrdnet.robustness import clean_accuracy, markdown_table, prototype_peak_lists, score_conditions, validation_items
+from xrdnet.robustness import CONDITIONS, clean_accuracy, markdown_table, prototype_peak_lists, score_conditions, validation_items
 from xrdnet.utils.atomic import write_text_atomic
 
 SOURCES = ("aflow", "synthetic-val")
@@ -52,7 +52,7 @@ def aflow_table(predictor, ckpt, args) -> tuple[str, list[str]]:
     peaks = build_or_load(args.data_dir, AflowPrototypes(), predictor.simulator)
     first = np.flatnonzero(peaks.indices < (args.n or len(peaks.indices)))  # the prototypes the lists are of
     rows = [(CLEAN_ROW, clean_accuracy(predictor, peaks, first))]
-    rows += score_conditions(predictor, peak_lists, labels, line_wavelength(), seed=args.seed)
+    rows += score_conditions(predictor, peak_lists, labels, line_wavelength(), args.conditions, seed=args.seed)
     header = (f"{len(labels)} AFLOW prototypes simulated by xrayutilities ({len(skipped)} it could not read), "
               f"checkpoint {ckpt}, seed {args.seed}")
     return markdown_table(rows, header), skipped
@@ -73,7 +73,7 @@ def synthetic_val_table(predictor, ckpt, args) -> str:
     peaks = datamodule.peaks
     rows = [(CLEAN_ROW, clean_accuracy(predictor, peaks, items))]
     rows += score_conditions(predictor, [peaks.peaks(int(i)) for i in items], peaks.labels[items],
-                             peaks.wavelength_angstrom, seed=args.seed)
+                             peaks.wavelength_angstrom, conditions=args.conditions, seed=args.seed)
     header = (f"screen: {len(items)} synthetic validation crystals of dataset "
               f"{datamodule.training_data_record()['dataset']} (xrdnet's own peak lists, not independent), "
               f"checkpoint {ckpt}, seed {args.seed}")
@@ -93,7 +93,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-dir", default="data", help="dataset cache, shared with xrdnet-train and xrdnet-eval")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="processes simulating peak lists")
     parser.add_argument("--out", default="outputs/independent_robustness.md", help="Markdown table written here")
+    parser.add_argument("--conditions", nargs="+", metavar="TEXT",
+                        help="only the conditions whose name contains one of these (e.g. impurity 'counts 1e2')")
     args = parser.parse_args(argv)
+    chosen = [c for c in CONDITIONS if not args.conditions or any(text in c.name for text in args.conditions)]
+    if not chosen:
+        parser.error(f"--conditions {' '.join(args.conditions)}: no condition's name contains any of them; "
+                     f"names: {'; '.join(c.name for c in CONDITIONS)}")
+    args.conditions = chosen
     if args.n is not None and args.n < 1:
         parser.error(f"--n must be at least 1, got {args.n}")
     warnings.filterwarnings("ignore")

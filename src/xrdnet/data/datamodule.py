@@ -184,7 +184,8 @@ class XRDDataModule(LightningDataModule):
         features: a feature set appended to each item's profile (xrdnet.data.features, from its
             clean render, cached beside the dataset): 'indexing' (the 90 of the shipped model) or
             'indexing_v2' (those and the monoclinic fit) or 'indexing_v3' (the 90 with better
-            orthorhombic trial cells); null for none.
+            orthorhombic trial cells) or 'indexing_v4' (indexing_v3 on all lines and on the strong
+            lines, robust to an impurity phase); null for none.
         feature_copies: augmented renders per item whose features training draws from besides the
             clean one (validation and test use the clean one).
         split: train/val/test fractions, stratified by class.
