@@ -271,5 +271,6 @@ def test_instrument_experiment_config_builds_an_augmenter_with_every_effect_on()
     with initialize_config_dir(str(CONFIG_DIR), version_base="1.3"):
         default = compose("train")
     plain = PeakAugmenter(grid=default.data.grid, settings=default.data.profile, **default.data.augment)
-    assert not any(getattr(plain, name) for name in PeakAugmenter._MEASUREMENT_FIELDS)  # off by default
-    assert "instrument" not in repr(plain) and "impurity" not in repr(plain)
+    # the default draws impurity lines (indexing_v4 was chosen with them) and no other diffractometer effect
+    assert [name for name in PeakAugmenter._MEASUREMENT_FIELDS if getattr(plain, name)] == ["impurity_probability"]
+    assert "instrument" not in repr(plain) and "impurity_probability=0.7" in repr(plain)  # the repr names what is on
