@@ -93,31 +93,16 @@ def impurity_plan(items: np.ndarray, probability: float, low: float, high: float
     return plan
 
 
-def _forgiving_v3(q2: np.ndarray, heights: np.ndarray, tol: np.ndarray) -> np.ndarray:
-    from xrdnet.xrd import indexing, indexing_impurity, indexing_ortho
-    families = {**indexing.FAMILIES, "orthorhombic": indexing_ortho.orthorhombic_family()}
-    return indexing.line_features(q2, heights, tol, families=families,
-                                  unindexed_allowed=indexing_impurity.UNINDEXED_ALLOWED)
-
-
-def _v4_with_threshold(q2: np.ndarray, heights: np.ndarray, tol: np.ndarray, threshold: float) -> np.ndarray:
-    """indexing_v4 with its strong lines ≥ `threshold` (kept here: editing indexing_impurity would change
-    the code hash that keys every cached indexing_v4 feature table)."""
-    q2, heights, tol = (np.asarray(a, dtype=float) for a in (q2, heights, tol))
-    strong = heights >= threshold
-    return np.concatenate([_forgiving_v3(q2, heights, tol), _forgiving_v3(q2[strong], heights[strong], tol[strong])])
-
-
 def variants() -> dict[str, tuple[float, object]]:
     """name -> (strong threshold of the line list, describe(q2, heights, tol))."""
     from xrdnet.xrd import indexing_impurity, indexing_ortho
     return {
         "v3": (0.0, indexing_ortho.line_features_v3),
-        "v3_forgiving": (0.0, _forgiving_v3),
-        "strong0.06": (0.06, _forgiving_v3),
-        "strong0.10": (0.10, _forgiving_v3),
+        "v3_forgiving": (0.0, indexing_impurity.forgiving_v3_features),
+        "strong0.06": (0.06, indexing_impurity.forgiving_v3_features),
+        "strong0.10": (0.10, indexing_impurity.forgiving_v3_features),
         "v4": (0.0, indexing_impurity.line_features_v4),  # filters its strong lines itself: give it all of them
-        "v4_strong0.10": (0.0, functools.partial(_v4_with_threshold, threshold=0.10)),
+        "v4_strong0.10": (0.0, functools.partial(indexing_impurity.line_features_v4, strong_line_height=0.10)),
     }
 
 
@@ -158,7 +143,7 @@ def cache_path(cache_dir: Path, dataset: Path, variant: str, settings: dict) -> 
     plans' settings, the line-list rules and the code of the features and of this study's line lists."""
     from xrdnet.xrd import indexing, indexing_impurity, indexing_ortho
     code = "".join(inspect.getsource(part) for part in (indexing, indexing_ortho, indexing_impurity, line_list,
-                                                          impurity_plan, _forgiving_v3, _v4_with_threshold))
+                                                          impurity_plan))
     key = {"dataset": dataset.resolve().name, "variant": variant, "settings": settings,
            "code": hashlib.sha1(code.encode()).hexdigest()}
     digest = hashlib.sha1(json.dumps(key, sort_keys=True).encode()).hexdigest()[:12]

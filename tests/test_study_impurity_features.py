@@ -1,5 +1,5 @@
 """The impurity study's line lists (scripts/study_impurity_features.py): impurity scale, strong filter, merging,
-impurity plans, and its 10 %-threshold indexing_v4 helper against the real one at 6 %."""
+impurity plans, and its 10 %-threshold indexing_v4 variant against the 6 % default."""
 
 import runpy
 from pathlib import Path
@@ -67,17 +67,24 @@ def test_impurity_plan_takes_another_item_of_the_set_at_the_requested_share():
     assert len({seed for *_, seed in plan}) == len(items)  # each item its own line-list seed
 
 
-def test_v4_helper_at_six_percent_is_indexing_v4():
+def test_v4_variants_split_their_strong_lines_at_their_threshold():
     rng = np.random.default_rng(3)
     cell = 4.2  # a cubic cell's lines plus two weak foreign ones, so the strong half differs from the whole
     d = cell / np.sqrt(np.array([1, 2, 3, 4, 5, 6, 8, 9, 10, 11]))
     two_theta = np.concatenate([2 * np.degrees(np.arcsin(WAVELENGTH / (2 * d))), [33.3, 51.7]])
     heights = np.concatenate([rng.uniform(0.1, 1.0, 10), [0.03, 0.02]])
+    heights[3] = 0.08  # one cell line between the two thresholds: strong at 6 %, not at 10 %
     order = np.argsort(two_theta)
     two_theta, heights = two_theta[order], heights[order] / heights.max()
-    helper = STUDY["_v4_with_threshold"]
-    ours = indexing.peak_list_features(two_theta, heights, WAVELENGTH,
-                                       describe=lambda q2, h, tol: helper(q2, h, tol, threshold=indexing_impurity.STRONG_LINE_HEIGHT))
-    theirs = indexing.peak_list_features(two_theta, heights, WAVELENGTH, describe=indexing_impurity.line_features_v4)
-    assert np.array_equal(ours, theirs)
-    assert not np.array_equal(theirs[:indexing.N_FEATURES], theirs[indexing.N_FEATURES:])
+    variants = STUDY["variants"]()
+    assert variants["v4"][1] is indexing_impurity.line_features_v4  # the study's v4 is the shipped set
+    at_six = indexing.peak_list_features(two_theta, heights, WAVELENGTH, describe=variants["v4"][1])
+    at_ten = indexing.peak_list_features(two_theta, heights, WAVELENGTH, describe=variants["v4_strong0.10"][1])
+    n = indexing.N_FEATURES
+    assert not np.array_equal(at_six[:n], at_six[n:])  # the weak foreign lines are out of the strong half
+    np.testing.assert_array_equal(at_six[:n], at_ten[:n])  # the all-lines half does not depend on the threshold
+    strong = heights >= 0.10
+    expected = indexing.peak_list_features(two_theta[strong], heights[strong], WAVELENGTH,
+                                           describe=indexing_impurity.forgiving_v3_features)
+    np.testing.assert_array_equal(at_ten[n:], expected)  # the 10 % variant's strong half: the lines >= 10 % alone
+    assert not np.array_equal(at_six[n:], at_ten[n:])  # and the 0.08 line makes it differ from the 6 % half

@@ -35,17 +35,19 @@ lines: all_* from every picked line, strong_* from the lines at least {STRONG_LI
 """
 
 
-def _v3_features(q2: np.ndarray, heights: np.ndarray, tol: np.ndarray) -> np.ndarray:
+def forgiving_v3_features(q2: np.ndarray, heights: np.ndarray, tol: np.ndarray) -> np.ndarray:
+    """(90,) `indexing_v3` features whose fits leave out the worst UNINDEXED_ALLOWED of their lines: one half of v4."""
     families = {**indexing.FAMILIES, "orthorhombic": indexing_ortho.orthorhombic_family()}
     return indexing.line_features(q2, heights, tol, families=families, unindexed_allowed=UNINDEXED_ALLOWED)
 
 
-def line_features_v4(q2: np.ndarray, heights: np.ndarray, tol: np.ndarray) -> np.ndarray:
+def line_features_v4(q2: np.ndarray, heights: np.ndarray, tol: np.ndarray,
+                     strong_line_height: float = STRONG_LINE_HEIGHT) -> np.ndarray:
     """(N_FEATURES,) features of lines q2 (Å⁻², ascending), heights (fraction of max), tolerances tol (Å⁻²):
-    all lines, then the strong lines only (the same features when every line is strong)."""
+    all lines, then the strong lines (height >= strong_line_height) only; the same twice when every line is strong."""
     q2, heights, tol = (np.asarray(a, dtype=float) for a in (q2, heights, tol))
-    every = _v3_features(q2, heights, tol)
-    strong = heights >= STRONG_LINE_HEIGHT
+    every = forgiving_v3_features(q2, heights, tol)
+    strong = heights >= strong_line_height
     if strong.all():
         return np.concatenate([every, every])
-    return np.concatenate([every, _v3_features(q2[strong], heights[strong], tol[strong])])
+    return np.concatenate([every, forgiving_v3_features(q2[strong], heights[strong], tol[strong])])
