@@ -348,8 +348,7 @@ class XRDDataModule(LightningDataModule):
         if copies and self.augmenter is not None and self.augmenter.impurity_probability:
             # the augmented copies see impurity lines too (from training items only, as the training renders do):
             # otherwise the feature branch would only ever learn from single-phase line lists
-            train = stratified_split(peaks.labels, self.split, self.split_seed)[0]
-            self.augmenter.set_impurity_pool(PeakListPool(peaks, train))
+            self.augmenter.set_impurity_pool(PeakListPool(peaks, self.load_split()["train"]))
         return cached_features(peaks, folder, self.grid, self.settings, num_workers=self.build_workers,
                                augmenter=self.augmenter, copies=copies, seed=self.split_seed, kind=self.features)
 
