@@ -12,6 +12,8 @@ from lightning import LightningModule
 from lightning.pytorch.loggers import TensorBoardLogger
 from omegaconf import DictConfig, OmegaConf
 
+from xrdnet.utils.errors import SetupError
+
 
 def plain(value: Any) -> Any:
     """Hydra configs -> plain dicts/lists, so hyperparameters load with torch's weights_only unpickler."""
@@ -59,6 +61,28 @@ class NetworkModule(LightningModule):
             scheduler_config.setdefault("total_steps", int(total))
         scheduler = instantiate(scheduler_config)(optimizer=optimizer)
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": interval}}
+
+    def on_train_start(self) -> None:
+        """Refuse, in one line, a resumed run whose fixed-length schedule ends before the run does.
+
+        A resumed run (ckpt_path) gets the schedule's state back from the checkpoint, including the
+        one-cycle `total_steps` of the run that wrote it; a longer run (a larger max_epochs) would step
+        past it and fail deep inside torch after the first epoch.
+        """
+        trainer = self.trainer
+        for config in trainer.lr_scheduler_configs:
+            total = getattr(config.scheduler, "total_steps", None)
+            if total is None:
+                continue
+            by_step = config.interval == "step"
+            needed = (trainer.estimated_stepping_batches - trainer.global_step if by_step
+                      else trainer.max_epochs - trainer.current_epoch)
+            left = total - config.scheduler.last_epoch
+            if needed > left:
+                unit = "optimizer steps" if by_step else "epochs"
+                raise SetupError(f"{trainer.ckpt_path}: its {type(config.scheduler).__name__} schedule has {max(left, 0)} "
+                                 f"{unit} left but this run needs {int(needed)}; resume with the trainer.max_epochs "
+                                 f"the run started with, or start a new run")
 
     def tensorboard_loggers(self) -> list[TensorBoardLogger]:
         return [logger for logger in self.loggers if isinstance(logger, TensorBoardLogger)]
