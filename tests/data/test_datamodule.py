@@ -112,6 +112,26 @@ def test_on_the_fly_mode_is_reproducible_and_new_every_epoch(tmp_path, toy_sourc
     assert dataset.first_index == len(source)
 
 
+# every draw of the augmenter switched off but the impurity phase's, at a fixed 5 %
+NOTHING_BUT_IMPURITY = {"zero_shift_deg": 0, "strain": 0, "crystallite_size_nm": None, "intensity_jitter": 0,
+                        "max_counts": None, "gaussian_noise": 0, "background": 0, "impurity_fraction": [0.05, 0.05]}
+
+
+def test_on_the_fly_crystals_get_impurity_lines_from_the_fixed_training_split(tmp_path, LatticeSource):
+    source = LatticeSource(n=28)
+    renders = {}
+    for probability in (0.0, 1.0):
+        datamodule = make_datamodule(tmp_path, source, train_mode="on_the_fly", fresh_per_epoch=7,
+                                     augment={**NOTHING_BUT_IMPURITY, "impurity_probability": probability})
+        datamodule.setup("fit")
+        renders[probability] = [profile for profile, _ in datamodule.train_set]
+    pool = datamodule.train_set.augmenter.impurity_pool
+    assert pool is not None and np.array_equal(pool.indices, datamodule.split_indices["train"])
+    # the same crystals and draws, plus a second phase's lines at 5 % of the strongest
+    changed = [float((with_impurity - plain).abs().max()) for plain, with_impurity in zip(renders[0.0], renders[1.0])]
+    assert all(0.005 < change < 0.2 for change in changed), changed
+
+
 def test_build_settings_reach_the_dataset_build_and_a_loaded_datamodule_does_not_load_again(tmp_path, LatticeSource,
                                                                                             monkeypatch):
     from xrdnet.data import datamodule as datamodule_module

@@ -325,6 +325,9 @@ class XRDDataModule(LightningDataModule):
             self.feature_mean = self.feature_table[0, train].mean(axis=0)
             self.feature_scale = self.feature_table[0, train].std(axis=0) + 1e-6
         if self.train_mode == "on_the_fly":
+            if augmenter.impurity_probability and len(train):
+                # the fresh crystals' impurity phases come from the fixed dataset's training split: never val/test
+                augmenter.set_impurity_pool(PeakListPool(self.peaks, train))
             self.train_set = FreshCrystals(self.source, self.simulator, augmenter, self.fresh_per_epoch,
                                            first_index=len(self.source), seed=self.split_seed)
         else:
