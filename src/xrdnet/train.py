@@ -46,7 +46,7 @@ def train(cfg: DictConfig) -> dict[str, float]:
     # the model's inputs depend on the data, so it is loaded before fit: local rank 0 builds the
     # datasets and their features (Lightning's prepare_data rule), the other ranks wait and load;
     # trainer.fit's own prepare_data/setup find it loaded
-    prepare_data_once(trainer, datamodule)
+    prepare_data_once(trainer, datamodule, timeout_min=cfg.get("prepare_timeout_min"))
     datamodule.setup("fit")
     model_inputs = datamodule.model_kwargs()
     if "data_info" in model_inputs:

@@ -202,6 +202,15 @@ def _on_the_fly_rank(rank, world, tmp_path, LatticeSource) -> None:
 
 
 @needs_fork
+def test_a_waiting_rank_gives_up_in_one_line_when_rank_0_never_prepares_the_data(tmp_path, LatticeSource):
+    from xrdnet.utils.errors import SetupError
+
+    datamodule = make_datamodule(tmp_path, LatticeSource(n=28))  # nothing built: rank 0 "died" before it did
+    with pytest.raises(SetupError, match=r"rank 1 waited 0\.0 min for rank 0 to prepare the data in .* gave up"):
+        prepare_data_once(SimpleNamespace(local_rank=1, global_rank=1), datamodule, poll_s=0.05, timeout_min=0.01)
+    assert not datamodule.is_prepared() and not list(tmp_path.glob("*/manifest.json")), "the waiting rank built data"
+
+
 def test_on_the_fly_crystals_are_disjoint_over_ddp_ranks_and_loader_workers(tmp_path, LatticeSource):
     make_datamodule(tmp_path, LatticeSource(n=14, broken=(17,))).prepare_data()  # the fixed dataset, built once
     ctx = mp.get_context("fork")
