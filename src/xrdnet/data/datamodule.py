@@ -311,6 +311,9 @@ class XRDDataModule(LightningDataModule):
             self.peaks = self._load(self.source)
             train, val, test = stratified_split(self.peaks.labels, self.split, self.split_seed)
             self.split_indices = {"train": train, "val": val, "test": test}
+            if self.augmenter.impurity_probability and len(train):
+                # impurity phases come from training items only (training renders, on-the-fly crystals, feature copies)
+                self.augmenter.set_impurity_pool(PeakListPool(self.peaks, train))
         return self.split_indices
 
     def setup(self, stage: str | None = None) -> None:
@@ -325,9 +328,6 @@ class XRDDataModule(LightningDataModule):
             self.feature_mean = self.feature_table[0, train].mean(axis=0)
             self.feature_scale = self.feature_table[0, train].std(axis=0) + 1e-6
         if self.train_mode == "on_the_fly":
-            if augmenter.impurity_probability and len(train):
-                # the fresh crystals' impurity phases come from the fixed dataset's training split: never val/test
-                augmenter.set_impurity_pool(PeakListPool(self.peaks, train))
             self.train_set = FreshCrystals(self.source, self.simulator, augmenter, self.fresh_per_epoch,
                                            first_index=len(self.source), seed=self.split_seed)
         else:
@@ -348,10 +348,10 @@ class XRDDataModule(LightningDataModule):
 
     def _features(self, peaks: PeakListSet, source: StructureSource, copies: int) -> np.ndarray:
         folder = dataset_folder(self.data_dir, source, self.simulator)
-        if copies and self.augmenter is not None and self.augmenter.impurity_probability:
-            # the augmented copies see impurity lines too (from training items only, as the training renders do):
-            # otherwise the feature branch would only ever learn from single-phase line lists
-            self.augmenter.set_impurity_pool(PeakListPool(peaks, self.load_split()["train"]))
+        if copies and self.augmenter.impurity_probability:
+            # the augmented copies see impurity lines too (load_split sets the pool): otherwise the feature
+            # branch would only ever learn from single-phase line lists
+            self.load_split()
         return cached_features(peaks, folder, self.grid, self.settings, num_workers=self.build_workers,
                                augmenter=self.augmenter, copies=copies, seed=self.split_seed, kind=self.features)
 
