@@ -9,8 +9,14 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
 from pathlib import Path
+
+# torch's OpenMP threads spin between operations by default, taking the cores from the loader workers
+# that render the next batches: waiting passively made a default training epoch 15 % faster on 2 cores.
+# Read once, when torch loads (below); OMP_WAIT_POLICY=ACTIVE in the environment keeps the spinning.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import hydra
 import lightning as L

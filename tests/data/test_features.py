@@ -48,7 +48,15 @@ def test_augmented_feature_copies_are_reproducible_and_differ_from_the_clean_one
     datamodule.setup("fit")
     table = datamodule.feature_table
     assert table.shape == (3, len(toy_source), N_FEATURES)
-    assert not np.allclose(table[1], table[0]) and not np.allclose(table[2], table[1])
+    train = datamodule.split_indices["train"]
+    assert not np.allclose(table[1, train], table[0, train]) and not np.allclose(table[2, train], table[1, train])
+    # augmented copies exist for the training items alone, the only ones training draws
+    held_out = np.setdiff1d(np.arange(len(toy_source)), train)
+    assert np.isfinite(table[1:, train]).all() and np.isnan(table[1:, held_out]).all()
+    every_item = feature_module.cached_features(datamodule.peaks, tmp_path / "every", datamodule.grid,
+                                                datamodule.settings, num_workers=1, augmenter=datamodule.augmenter,
+                                                copies=2, seed=datamodule.split_seed, kind="indexing")
+    np.testing.assert_array_equal(every_item[:, train], table[:, train])  # an item's copy is seeded by the item alone
     other = make_datamodule(tmp_path / "again", toy_source, feature_copies=2, augment=augment)
     other.setup("fit")
     np.testing.assert_array_equal(other.feature_table, table)  # seeded per (split seed, copy, item)

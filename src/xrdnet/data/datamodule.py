@@ -297,11 +297,12 @@ class XRDDataModule(LightningDataModule):
         """Whether prepare_data's files are all in place, so that setup only has to load them."""
         for source, copies in self._sources():
             folder = dataset_folder(self.data_dir, source, self.simulator)
-            files = [folder / MANIFEST_FILE]
-            if self.features:
-                files += feature_files(folder, self.grid, self.settings, self.augmenter, copies, self.split_seed,
-                                       self.features)
-            if not all(path.is_file() for path in files):
+            if not (folder / MANIFEST_FILE).is_file():
+                return False
+            # (the split, which names the items with augmented feature copies, needs the dataset first)
+            if self.features and not all(path.is_file() for path in feature_files(
+                    folder, self.grid, self.settings, self.augmenter, copies, self.split_seed, self.features,
+                    self._copy_items(copies))):
                 return False
         return True
 
@@ -348,12 +349,15 @@ class XRDDataModule(LightningDataModule):
 
     def _features(self, peaks: PeakListSet, source: StructureSource, copies: int) -> np.ndarray:
         folder = dataset_folder(self.data_dir, source, self.simulator)
-        if copies and self.augmenter.impurity_probability:
-            # the augmented copies see impurity lines too (load_split sets the pool): otherwise the feature
-            # branch would only ever learn from single-phase line lists
-            self.load_split()
+        # load_split also sets the impurity pool: the augmented copies see impurity lines too, otherwise
+        # the feature branch would only ever learn from single-phase line lists
         return cached_features(peaks, folder, self.grid, self.settings, num_workers=self.build_workers,
-                               augmenter=self.augmenter, copies=copies, seed=self.split_seed, kind=self.features)
+                               augmenter=self.augmenter, copies=copies, seed=self.split_seed, kind=self.features,
+                               copy_items=self._copy_items(copies))
+
+    def _copy_items(self, copies: int) -> np.ndarray | None:
+        """Items with augmented feature copies: the training split's, the only ones training draws."""
+        return self.load_split()["train"] if copies else None
 
     # ---- loaders ----------------------------------------------------------------------------
     def _loader(self, dataset, shuffle: bool) -> DataLoader:

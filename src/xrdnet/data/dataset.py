@@ -45,6 +45,7 @@ from xrdnet.crystal import CRYSTAL_SYSTEMS
 from xrdnet.structures.base import GenerationError, StructureError, StructureSource
 from xrdnet.utils.atomic import atomic_path, write_json_atomic
 from xrdnet.utils.errors import first_line
+from xrdnet.utils.threads import single_threaded_worker
 from xrdnet.utils.time_limit import TimeLimitExceeded
 from xrdnet.xrd.kinematic import UnsupportedStructureError
 from xrdnet.xrd.peaks import NoPeaksError, XRDSimulator
@@ -408,8 +409,8 @@ _WORKER_STATE: dict[str, Any] = {}
 
 
 def _init_worker(source, simulator) -> None:
+    single_threaded_worker()
     _WORKER_STATE["source"], _WORKER_STATE["simulator"] = source, simulator
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 
 def _simulate_in_worker(index: int) -> dict:

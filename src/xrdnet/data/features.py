@@ -34,6 +34,7 @@ from tqdm.auto import tqdm
 from xrdnet.data.augment import PeakAugmenter
 from xrdnet.data.dataset import PeakListSet, build_lock
 from xrdnet.utils.atomic import atomic_path
+from xrdnet.utils.threads import single_threaded_worker
 from xrdnet.xrd import indexing, indexing_impurity, indexing_low, indexing_ortho, trial_assignments
 from xrdnet.xrd.indexing import indexing_features
 from xrdnet.xrd.profile import ProfileSettings, TwoThetaGrid, render_profile
@@ -68,12 +69,15 @@ def feature_set(kind: str) -> FeatureSet:
 
 
 def feature_key(grid: TwoThetaGrid, settings: ProfileSettings, augmenter: PeakAugmenter | None = None,
-                copies: int = 0, seed: int = 0, kind: str = "indexing") -> str:
-    """Hash of what determines the features: the set and its code, the grid, the clean peak profile, the augmentation."""
+                copies: int = 0, seed: int = 0, kind: str = "indexing", copy_items: np.ndarray | None = None) -> str:
+    """Hash of what determines the features: the set and its code, the grid, the clean peak profile, the
+    augmentation, and which items have augmented copies."""
     code = hashlib.sha1("".join(inspect.getsource(module) for module in feature_set(kind).modules).encode()).hexdigest()
     description = {"features": kind, "code": code, "grid": grid.to_dict(), "profile": settings.to_dict()}
     if copies:
         description.update(augmenter=repr(augmenter), copies=copies, seed=seed)
+        if copy_items is not None:
+            description["copy_items"] = hashlib.sha1(np.asarray(copy_items, dtype=np.int64).tobytes()).hexdigest()
     return hashlib.sha1(json.dumps(description, sort_keys=True).encode()).hexdigest()[:12]
 
 
@@ -88,33 +92,41 @@ def profile_features(profiles: np.ndarray, grid: TwoThetaGrid, wavelength_angstr
 
 def cached_features(peaks: PeakListSet, folder: str | os.PathLike, grid: TwoThetaGrid, settings: ProfileSettings,
                     num_workers: int | None = None, augmenter: PeakAugmenter | None = None, copies: int = 0,
-                    seed: int = 0, kind: str = "indexing") -> np.ndarray:
+                    seed: int = 0, kind: str = "indexing", copy_items: np.ndarray | None = None) -> np.ndarray:
     """(1 + copies, len(peaks), size) float32 features of set `kind`, from `folder` or computed there.
 
     Copy 0 is every item's clean render; copy c ≥ 1 an augmented render of it (`augmenter`, random
-    generator seeded by (seed, c, item), so the table is the same on every machine and run). The clean
-    and the augmented copies are cached in files of their own, so the clean ones serve either way.
+    generator seeded by (seed, c, item), so the table is the same on every machine and run), for the
+    items `copy_items` only (default: all; the others' rows are NaN): training draws augmented copies of
+    its own items alone, and a fifth of the feature time went to copies of validation and test items.
+    The clean and the augmented copies are cached in files of their own, so the clean ones serve either way.
     """
     if copies and augmenter is None:
         raise ValueError("augmented feature copies need an augmenter")
     size = feature_set(kind).size
-    files = feature_files(folder, grid, settings, augmenter, copies, seed, kind)
+    files = feature_files(folder, grid, settings, augmenter, copies, seed, kind, copy_items)
     clean = _cached(files[0], (1, len(peaks), size), lambda: _compute(peaks, grid, settings, num_workers, kind)[None])
     if not copies:
         return clean
-    augmented = _cached(files[1], (copies, len(peaks), size),
-                        lambda: np.stack([_compute(peaks, grid, settings, num_workers, kind, augmenter, copy, seed)
-                                          for copy in range(1, copies + 1)]))
-    return np.concatenate([clean, augmented])
+    items = np.arange(len(peaks)) if copy_items is None else np.asarray(copy_items, dtype=np.int64)
+
+    def augmented_copies() -> np.ndarray:
+        table = np.full((copies, len(peaks), size), np.nan, dtype=np.float32)
+        for copy in range(1, copies + 1):
+            table[copy - 1, items] = _compute(peaks, grid, settings, num_workers, kind, augmenter, copy, seed, items)
+        return table
+
+    return np.concatenate([clean, _cached(files[1], (copies, len(peaks), size), augmented_copies)])
 
 
 def feature_files(folder: str | os.PathLike, grid: TwoThetaGrid, settings: ProfileSettings,
                   augmenter: PeakAugmenter | None = None, copies: int = 0, seed: int = 0,
-                  kind: str = "indexing") -> list[Path]:
+                  kind: str = "indexing", copy_items: np.ndarray | None = None) -> list[Path]:
     """The files cached_features keeps the clean copy of set `kind` in, then (with copies) the augmented ones."""
     files = [Path(folder) / f"{kind}_features-{feature_key(grid, settings, kind=kind)}.npy"]
     if copies:
-        files.append(Path(folder) / f"{kind}_features-{feature_key(grid, settings, augmenter, copies, seed, kind)}.npy")
+        key = feature_key(grid, settings, augmenter, copies, seed, kind, copy_items)
+        files.append(Path(folder) / f"{kind}_features-{key}.npy")
     return files
 
 
@@ -155,23 +167,26 @@ _WORKER: dict = {}
 
 
 def _compute(peaks: PeakListSet, grid: TwoThetaGrid, settings: ProfileSettings, num_workers: int | None,
-             kind: str, augmenter: PeakAugmenter | None = None, copy: int = 0, seed: int = 0) -> np.ndarray:
+             kind: str, augmenter: PeakAugmenter | None = None, copy: int = 0, seed: int = 0,
+             items: np.ndarray | None = None) -> np.ndarray:
+    """(len(items), size) features of `items` (default: every item of `peaks`)."""
     if num_workers is None:
         num_workers = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    out = np.zeros((len(peaks), feature_set(kind).size), dtype=np.float32)
-    chunks = np.array_split(np.arange(len(peaks)), max(1, len(peaks) // 64))
+    items = np.arange(len(peaks)) if items is None else items
+    out = np.zeros((len(items), feature_set(kind).size), dtype=np.float32)
+    chunks = np.array_split(np.arange(len(items)), max(1, len(items) // 64))  # positions in `items`
     what = f"{kind} features" + (f" (augmented copy {copy})" if augmenter is not None else "")
     state = (peaks, grid, settings, kind, augmenter, copy, seed)
-    with tqdm(total=len(peaks), desc=what, unit="pattern", dynamic_ncols=True) as bar:
-        if num_workers <= 1 or len(peaks) < 256:
+    with tqdm(total=len(items), desc=what, unit="pattern", dynamic_ncols=True) as bar:
+        if num_workers <= 1 or len(items) < 256:
             _init_worker(*state)
             for chunk in chunks:
-                out[chunk] = _features_of_chunk(chunk)
+                out[chunk] = _features_of_chunk(items[chunk])
                 bar.update(len(chunk))
             return out
         ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
-        with ctx.Pool(num_workers, initializer=_init_worker, initargs=state) as pool:
-            for chunk, rows in zip(chunks, pool.imap(_features_of_chunk, chunks)):
+        with ctx.Pool(num_workers, initializer=_init_pool_worker, initargs=state) as pool:
+            for chunk, rows in zip(chunks, pool.imap(_features_of_chunk, [items[chunk] for chunk in chunks])):
                 out[chunk] = rows
                 bar.update(len(chunk))
     return out
@@ -180,7 +195,11 @@ def _compute(peaks: PeakListSet, grid: TwoThetaGrid, settings: ProfileSettings, 
 def _init_worker(peaks: PeakListSet, grid: TwoThetaGrid, settings: ProfileSettings, kind: str,
                  augmenter: PeakAugmenter | None, copy: int, seed: int) -> None:
     _WORKER.update(peaks=peaks, grid=grid, settings=settings, kind=kind, augmenter=augmenter, copy=copy, seed=seed)
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+
+def _init_pool_worker(*state) -> None:
+    single_threaded_worker()
+    _init_worker(*state)
 
 
 def _features_of_chunk(items: np.ndarray) -> np.ndarray:
