@@ -127,7 +127,8 @@ def test_predict_writes_csv(trained, inputs, tmp_path):
          str(trained["checkpoint"]), "--top-k", "2", "--out", str(out)], tmp_path)
     lines = out.read_text().strip().splitlines()
     assert lines[0].startswith("file,status,reason,uncertain,format,wavelength_angstrom,wavelength,wavelength_from,"
-                               "background,kalpha2,coverage,crystal_system_1,probability_1,crystal_system_2")
+                               "background,kalpha2,displacement_shift_deg,coverage,crystal_system_1,probability_1,"
+                               "crystal_system_2")
     assert len(lines) == 3 and ",skipped," in lines[2]
 
 
@@ -193,6 +194,28 @@ def test_predict_reports_preprocessing_warns_on_partial_scans_and_fails_when_not
     wrong = subprocess.run([str(BIN / "xrdnet-predict"), str(tmp_path / "part.xy"), "--ckpt", str(trained["checkpoint"]),
                             "--background", "magic"], cwd=tmp_path, env=ENV, capture_output=True, text=True)
     assert wrong.returncode == 2 and "invalid choice: 'magic'" in wrong.stderr
+
+
+def test_predict_removes_a_sample_displacement_and_reports_it(trained, tmp_path):
+    from pymatgen.core import Lattice, Structure
+
+    from xrdnet.xrd.instrument import displacement_shift_deg
+
+    silicon = Structure.from_spacegroup("Fd-3m", Lattice.cubic(5.431), ["Si"], [[0, 0, 0]])
+    peaks = XRDSimulator("CuKa1", (5, 90)).simulate(silicon)
+    grid = TwoThetaGrid(5.0, 90.0, 0.01)
+    displaced = peaks.two_theta + displacement_shift_deg(peaks.two_theta, 0.2, 240.0)  # s = 0.2 mm, R = 240 mm
+    signal = render_profile(displaced, peaks.intensity, grid, ProfileSettings("gaussian", fwhm_deg=0.1), peaks.wavelength)
+    np.savetxt(tmp_path / "displaced.xy", np.column_stack([grid.points, 1000 * signal + 20]))
+    out = tmp_path / "results.json"
+    shifts = {}
+    for choice in ("auto", "off"):
+        run([str(BIN / "xrdnet-predict"), str(tmp_path / "displaced.xy"), "--ckpt", str(trained["checkpoint"]),
+             "--wavelength", "CuKa1", "--displacement", choice, "--out", str(out)], tmp_path)
+        shifts[choice] = json.loads(out.read_text())[0]["preprocessing"]["displacement_shift_deg"]
+    # −0.095°; the test model reads a grid of 0.1° steps, on which picked lines are good to ~0.02°
+    assert shifts["auto"] == pytest.approx(np.degrees(-2 * 0.2 / 240.0), abs=0.03)
+    assert shifts["off"] == 0.0
 
 
 def test_foreign_or_damaged_checkpoints_give_one_line_and_exit_2(trained, tmp_path):

@@ -105,3 +105,18 @@ def test_the_screen_scores_every_condition_on_validation_crystals_only(trained, 
     split = datamodule.split_indices
     assert len(items) == 4 and set(items) <= set(split["val"]) and not set(items) & set(split["train"])
     assert set(script["screen_items"](checkpoint, predictor, data_dir, 10_000, 0)[1]) == set(split["val"])
+
+
+def test_predict_path_removes_a_displacement_unless_the_condition_says_not_to():
+    predictor = CrystalSystemPredictor.from_checkpoint(shipped_checkpoint())
+    lines = independent_peaks(SILICON)
+    rng = np.random.default_rng(0)
+    placed = Condition("in place", counts=None)
+    displaced = Condition("displaced", counts=None, displacement_mm=0.2)  # (111) 0.093° low: 2.3 grid steps
+    kept = Condition("displaced, kept", counts=None, displacement_mm=0.2, correct_displacement=False)
+    peak = {}
+    for condition in (placed, displaced, kept):
+        profile = predict_profile(*measured_scan(*lines, line_wavelength(), condition, rng), condition, predictor)
+        peak[condition.name] = int(np.argmax(profile))
+    assert abs(peak["displaced"] - peak["in place"]) <= 1
+    assert peak["in place"] - peak["displaced, kept"] >= 2

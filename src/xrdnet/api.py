@@ -85,11 +85,12 @@ class Model:
         return self.predictor.wavelength_angstrom
 
     def predict(self, item: Input | Sequence[Input], wavelength: str | float | None = None,
-                background: str = "rolling_ball", kalpha2: str = "auto") -> Prediction | list[Prediction]:
+                background: str = "rolling_ball", kalpha2: str = "auto",
+                displacement: str = "auto") -> Prediction | list[Prediction]:
         """Prediction of a Structure, a CIF path or a scan file path (.xrdml, .brml, .ras, .gsa, .fxye, .xy, ...);
         a list of them gives a list. A scan is read at `wavelength` when given, else at the wavelength its file
-        records, else CuKa; `background` and `kalpha2` are those of xrdnet-predict. ValueError naming the input
-        when one cannot be read."""
+        records, else CuKa; `background`, `kalpha2` and `displacement` are those of xrdnet-predict. ValueError
+        naming the input when one cannot be read."""
         items = [item] if isinstance(item, (Structure, str, os.PathLike)) else list(item)
         profiles, sources, steps = [], [], []
         for one in items:
@@ -98,7 +99,7 @@ class Model:
                 sources.append(one.composition.reduced_formula)
                 steps.append({"source": "simulated from the structure"})
             else:
-                profile, done = self.predictor.profile_of_file(one, wavelength, background, kalpha2)
+                profile, done = self.predictor.profile_of_file(one, wavelength, background, kalpha2, displacement)
                 profiles.append(profile)
                 sources.append(str(one))
                 steps.append(done)
@@ -106,14 +107,14 @@ class Model:
         return results[0] if isinstance(item, (Structure, str, os.PathLike)) else results
 
     def predict_pattern(self, two_theta, intensity, wavelength: str | float = DEFAULT_WAVELENGTH,
-                        background: str = "rolling_ball", kalpha2: str = "auto") -> Prediction:
+                        background: str = "rolling_ball", kalpha2: str = "auto", displacement: str = "auto") -> Prediction:
         """Prediction of a measured pattern: 2θ (degrees) and intensity arrays recorded at `wavelength` (a line
         name such as 'CuKa', 'MoKa1', or Å), preprocessed as xrdnet-predict does."""
         from xrdnet.xrd.formats.scan import checked_scan
 
         scan = checked_scan(Path("pattern"), two_theta, intensity, None, "arrays")
         profile, done = self.predictor.profile_of_scan(scan.two_theta, scan.intensity, Radiation.named(wavelength),
-                                                       background, kalpha2)
+                                                       background, kalpha2, displacement)
         return self._predictions([profile], ["pattern"], [{**done, "wavelength_from": "given"}])[0]
 
     def simulate(self, structure: Structure | str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:

@@ -25,7 +25,7 @@ from xrdnet.utils.errors import first_line
 BACKGROUNDS = ("rolling_ball", "iterative_polynomial", "none")
 # what was done to a measured pattern, per file
 PREPROCESSING_FIELDS = ("format", "wavelength_angstrom", "wavelength", "wavelength_from", "background", "kalpha2",
-                        "coverage")
+                        "displacement_shift_deg", "coverage")
 LOW_COVERAGE = 0.6  # below this fraction of the model's grid a scan gets a warning in its result
 
 
@@ -48,7 +48,7 @@ def expand_inputs(inputs: list[str]) -> list[Path]:
 
 def predict_files(files: list[Path], predictor, wavelength: str | float | None = None, top_k: int = 3,
                   threshold: float = 0.5, background: str = "rolling_ball", plot_dir: Path | None = None,
-                  kalpha2: str = "auto") -> list[dict]:
+                  kalpha2: str = "auto", displacement: str = "auto") -> list[dict]:
     """One result per file: {"file", "status": "ok"|"skipped", "reason", "top": [...], "uncertain", "preprocessing"}.
 
     wavelength: of every measured scan (None: the one its file records, else the predictor's default).
@@ -56,7 +56,7 @@ def predict_files(files: list[Path], predictor, wavelength: str | float | None =
     results, profiles, ok_rows = [], [], []
     for path in files:
         try:
-            profile, preprocessing = predictor.profile_of_file(path, wavelength, background, kalpha2)
+            profile, preprocessing = predictor.profile_of_file(path, wavelength, background, kalpha2, displacement)
         except Exception as error:  # one bad file is reported, never stops the batch
             results.append({"file": str(path), "status": "skipped", "reason": _reason(path, error), "top": []})
             continue
@@ -147,6 +147,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="Kα2 line of measured patterns: strip it (Rachinger) or keep it; auto strips when "
                              "the scan's wavelength is a Kα doublet (CuKa, MoKa, ..., or Kα1 + Kα2 in its file) and "
                              "keeps it for Kα1 or a value in Å")
+    parser.add_argument("--displacement", default="auto", choices=("auto", "off"),
+                        help="sample displacement of measured patterns: auto removes the shift Δ2θ = c·cosθ "
+                             "(|c| ≤ 0.16°) under which the lines index best, reported as displacement_shift_deg; "
+                             "off reads the scan as recorded")
     parser.add_argument("--out", type=Path, help="write results to .json or .csv")
     parser.add_argument("--plot-dir", type=Path, help="save a PNG per input of the processed pattern the model saw")
     return parser.parse_args(argv)
@@ -177,7 +181,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     k = max(1, min(args.top_k, len(predictor.class_names)))
     results = predict_files(files, predictor, args.wavelength, top_k=k, threshold=args.threshold,
-                            background=args.background, plot_dir=args.plot_dir, kalpha2=args.kalpha2)
+                            background=args.background, plot_dir=args.plot_dir, kalpha2=args.kalpha2,
+                            displacement=args.displacement)
     print(format_table(results))
     if args.out:
         write_results(args.out, results)

@@ -29,6 +29,9 @@ from xrdnet.xrd.wavelengths import Radiation
 
 CIF_SUFFIXES = (".cif",)
 KALPHA2_CHOICES = ("auto", "strip", "keep")
+# sample displacement of a measured scan: 'auto' removes the shift under which its lines index best
+# (xrd.displacement), 'off' reads the scan as recorded
+DISPLACEMENT_CHOICES = ("auto", "off")
 DEFAULT_WAVELENGTH = "CuKa"  # for a scan whose file records no wavelength when none is given
 
 
@@ -119,27 +122,38 @@ class CrystalSystemPredictor:
         return self.module.predict_proba(batch.to(self.module.device)).cpu().numpy()
 
     def profile_of_scan(self, two_theta: np.ndarray, intensity: np.ndarray, radiation: Radiation,
-                        background: str = "rolling_ball", kalpha2: str = "auto") -> tuple[np.ndarray, dict]:
+                        background: str = "rolling_ball", kalpha2: str = "auto",
+                        displacement: str = "auto") -> tuple[np.ndarray, dict]:
         """Model input of a measured scan recorded with `radiation`, and what was done to it.
 
         The scan is moved to the model's wavelength (Bragg's law), its background removed, its Kα2
         stripped (kalpha2 'auto': when the radiation is a doublet; 'strip'; 'keep'), resampled onto the
-        model's grid and scaled to maximum 1 (xrd.measured.preprocess_measured).
+        model's grid and scaled to maximum 1 (xrd.measured.preprocess_measured); with displacement
+        'auto', a sample-displacement shift c·cosθ under which the lines index better is removed
+        (xrd.displacement; "displacement_shift_deg" is c on the model's 2θ axis, 0 when none).
         """
+        from xrdnet.xrd.displacement import correct_displacement
         from xrdnet.xrd.measured import grid_coverage, preprocess_measured
 
+        if displacement not in DISPLACEMENT_CHOICES:
+            raise ValueError(f"unknown displacement choice {displacement!r}; options: {', '.join(DISPLACEMENT_CHOICES)}")
         strip = kalpha2_to_strip(kalpha2, radiation)
         profile = preprocess_measured(two_theta, intensity, radiation.mean_angstrom, self.grid,
                                       target_wavelength_angstrom=self.wavelength_angstrom, background=background,
                                       kalpha2_split=radiation.relative_split if strip else None,
                                       kalpha2_ratio=radiation.kalpha2_ratio)
+        shift = 0.0
+        if displacement == "auto":
+            profile, fit = correct_displacement(profile, self.grid.points, self.wavelength_angstrom)
+            shift = fit.shift_deg
         coverage = grid_coverage(two_theta, radiation.mean_angstrom, self.grid, self.wavelength_angstrom)
         return profile, {"background": background, "kalpha2": "stripped" if strip else "kept",
-                         "coverage": round(coverage, 3), "wavelength_angstrom": round(radiation.mean_angstrom, 6),
-                         "wavelength": radiation.describe()}
+                         "displacement_shift_deg": round(shift, 3), "coverage": round(coverage, 3),
+                         "wavelength_angstrom": round(radiation.mean_angstrom, 6), "wavelength": radiation.describe()}
 
     def profile_of_file(self, path: str | os.PathLike, wavelength: str | float | None = None,
-                        background: str = "rolling_ball", kalpha2: str = "auto") -> tuple[np.ndarray, dict]:
+                        background: str = "rolling_ball", kalpha2: str = "auto",
+                        displacement: str = "auto") -> tuple[np.ndarray, dict]:
         """Model input of a CIF (simulated) or a measured scan file, and what was done to it.
 
         A scan is read at `wavelength` when given, else at the wavelength its file records, else at
@@ -156,7 +170,8 @@ class CrystalSystemPredictor:
         scan = read_scan(path)
         radiation, origin = scan_radiation(scan.radiation, wavelength)
         try:
-            profile, steps = self.profile_of_scan(scan.two_theta, scan.intensity, radiation, background, kalpha2)
+            profile, steps = self.profile_of_scan(scan.two_theta, scan.intensity, radiation, background, kalpha2,
+                                                  displacement)
         except ValueError as error:
             raise ValueError(f"{path}: {first_line(error)}") from None
         return profile, {"format": scan.format, **steps, "wavelength_from": origin}

@@ -23,6 +23,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from xrdnet.utils.atomic import atomic_path
+from xrdnet.utils.threads import single_threaded_worker
 from xrdnet.xrd.instrument import displacement_shift_deg
 from xrdnet.xrd.wavelengths import KALPHA2_RATIO, WAVELENGTHS_ANGSTROM, Radiation, d_to_two_theta, two_theta_to_d
 
@@ -50,6 +51,7 @@ class Condition:
     background: float = 0.05       # background level as a fraction of the strongest line's counts
     low_angle_rise: float = 0.0    # air scatter / direct beam at the scan start, fraction of the strongest line
     displacement_mm: float = 0.0   # sample displacement s: Δ2θ = −2 s cosθ / R, R = 240 mm
+    correct_displacement: bool = True  # predict removes a displacement it finds (its default) or not (--displacement off)
     impurity: float = 0.0          # strongest line of a second phase (another prototype), fraction of the main one's
     scan_range: tuple[float, float] = (5.0, 90.0)
     step_deg: float = 0.01
@@ -81,6 +83,7 @@ CONDITIONS: tuple[Condition, ...] = (
     Condition("low-angle rise", low_angle_rise=1.0),
     Condition("displacement +0.2 mm", displacement_mm=0.2),
     Condition("displacement −0.2 mm", displacement_mm=-0.2),
+    Condition("displacement +0.2 mm, not corrected (--displacement off)", displacement_mm=0.2, correct_displacement=False),
     Condition("5 % impurity", impurity=0.05),
     Condition("partial range 10-80°", scan_range=(10.0, 80.0)),
     Condition("MoKα 2-45°: Kα1 (declared MoKa1)", **_MO_SCAN),
@@ -145,9 +148,11 @@ def declared_wavelength(condition: Condition) -> str:
 
 def predict_profile(points: np.ndarray, counts: np.ndarray, condition: Condition, predictor) -> np.ndarray:
     """The model input xrdnet-predict makes of this scan with its defaults (--background rolling_ball,
-    --kalpha2 auto, or keep when the condition does not strip) and the declared_wavelength."""
+    --kalpha2 auto, or keep when the condition does not strip; --displacement auto, or off when the condition
+    does not correct) and the declared_wavelength."""
     profile, _ = predictor.profile_of_scan(points, counts, Radiation.named(declared_wavelength(condition)),
-                                           background="rolling_ball", kalpha2="auto" if condition.strip else "keep")
+                                           background="rolling_ball", kalpha2="auto" if condition.strip else "keep",
+                                           displacement="auto" if condition.correct_displacement else "off")
     return profile
 
 
@@ -228,7 +233,7 @@ def prototype_peak_lists(cache_dir: str | Path, count: int | None = None, worker
     if not path.exists():
         indices = range(count)
         if workers > 1:
-            with multiprocessing.get_context("spawn").Pool(workers) as pool:
+            with multiprocessing.get_context("spawn").Pool(workers, initializer=single_threaded_worker) as pool:
                 items = list(tqdm(pool.imap(_prototype_peaks, indices), total=count, desc="xrayutilities",
                                   unit="structure", disable=not progress))
         else:

@@ -1,4 +1,4 @@
-"""One BLAS/OpenMP thread per worker process of a parallel build.
+"""One BLAS/OpenMP thread per worker process of a parallel build or check.
 
 numpy's OpenBLAS starts a thread per core when it is loaded and keeps it spinning after each call.
 A pool of one worker per core that forks from such a process runs cores × cores threads: on two
