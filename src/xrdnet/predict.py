@@ -5,8 +5,10 @@
 CIFs are simulated with the checkpoint's own settings. Measured scans (PANalytical .xrdml, Bruker
 .brml, Rigaku .ras, GSAS .gsa/.fxye, text columns .xy/.xye/.dat/.csv/.txt) are read at the
 wavelength their file records (--wavelength overrides; CuKa when neither says), moved to the model's
-wavelength by Bragg's law, background-subtracted, resampled onto its 2θ grid and normalized. Files
-that cannot be read are reported as skipped with the reason; every other file still gets an answer.
+wavelength by Bragg's law, background-subtracted, Kα2-stripped when the wavelength is a doublet,
+resampled onto its 2θ grid and normalized, and cleared of a sample displacement that the lattice fits
+find (--displacement). Files that cannot be read are reported as skipped with the reason; every
+other file still gets an answer.
 """
 
 from __future__ import annotations
