@@ -83,12 +83,13 @@ CONDITIONS: tuple[Condition, ...] = (
     Condition("low-angle rise", low_angle_rise=1.0),
     Condition("displacement +0.2 mm", displacement_mm=0.2),
     Condition("displacement −0.2 mm", displacement_mm=-0.2),
-    Condition("displacement +0.2 mm, not corrected (--displacement off)", displacement_mm=0.2, correct_displacement=False),
     Condition("5 % impurity", impurity=0.05),
     Condition("partial range 10-80°", scan_range=(10.0, 80.0)),
     Condition("MoKα 2-45°: Kα1 (declared MoKa1)", **_MO_SCAN),
     Condition("MoKα 2-45°: Kα2 on, stripped (declared MoKa)", kalpha2=True, **_MO_SCAN),
     Condition("MoKα 2-45°: Kα2 on, kept (--kalpha2 keep)", kalpha2=True, strip=False, **_MO_SCAN),
+    # last, so that the rows above keep their noise and impurity draws (they follow a condition's place)
+    Condition("displacement +0.2 mm, not corrected (--displacement off)", displacement_mm=0.2, correct_displacement=False),
 )
 
 
