@@ -56,7 +56,8 @@ def stratified_split(labels: np.ndarray, fractions: Sequence[float], seed: int) 
 
 
 class RenderedPeaks(Dataset):
-    """Profiles rendered from stored peak lists on every access: augmented when an augmenter is given.
+    """Profiles rendered from stored peak lists on every access: augmented when an augmenter is given
+    (its impurity pool, if it draws impurity phases, is set by whoever owns the split: XRDDataModule.load_split).
 
     Randomness comes from torch's generator, which Lightning seeds per run and per worker and which
     advances every epoch: runs are reproducible and epochs differ.
@@ -65,8 +66,6 @@ class RenderedPeaks(Dataset):
     def __init__(self, peaks: PeakListSet, indices: np.ndarray, grid: TwoThetaGrid, settings: ProfileSettings,
                  augmenter: PeakAugmenter | None, features: np.ndarray | None = None):
         self.peaks, self.indices, self.grid, self.settings, self.augmenter = peaks, indices, grid, settings, augmenter
-        if augmenter is not None and augmenter.impurity_probability and len(indices):
-            augmenter.set_impurity_pool(PeakListPool(peaks, indices))  # impurities from training items only
         # per-item features appended to each profile: (copies, len(peaks), n), one copy drawn per access; or None
         self.features = features
 
