@@ -64,6 +64,23 @@ def test_augmented_feature_copies_are_reproducible_and_differ_from_the_clean_one
     np.testing.assert_array_equal(inputs[:, datamodule.grid.n_points:].numpy(), table[0][datamodule.split_indices["val"]])
 
 
+def test_testing_reads_clean_features_without_computing_the_augmented_copies(tmp_path, toy_source):
+    # xrdnet-eval sets a training data module up for "test": the augmented copies (minutes for a large set) are
+    # for training only, so they are neither computed nor written then; a later "fit" adds them
+    augment = {"max_counts": [1000.0, 1000.0], "gaussian_noise": 0.01}
+    datamodule = make_datamodule(tmp_path, toy_source, feature_copies=1, augment=augment)
+    datamodule.setup("test")
+    assert datamodule.feature_table.shape == (1, len(toy_source), N_FEATURES)
+    assert len(list(tmp_path.glob("*/indexing_features-*.npy"))) == 1  # the clean copy alone
+    clean_test_inputs = datamodule.test_set.tensors[0].numpy()
+    datamodule.setup("fit")
+    assert datamodule.feature_table.shape == (2, len(toy_source), N_FEATURES)
+    assert len(list(tmp_path.glob("*/indexing_features-*.npy"))) == 2
+    np.testing.assert_array_equal(datamodule.test_set.tensors[0].numpy(), clean_test_inputs)
+    datamodule.setup("test")  # already set up with more: nothing is redone
+    assert datamodule.feature_table.shape[0] == 2
+
+
 def test_augmented_feature_copies_carry_impurity_lines_of_training_items(tmp_path, toy_source):
     tables = {}
     for probability in (0.0, 1.0):

@@ -264,6 +264,7 @@ class XRDDataModule(LightningDataModule):
         self.real_peaks: PeakListSet | None = None
         self.split_indices: dict[str, np.ndarray] = {}
         self.is_set_up = False  # setup() has rendered the splits (load_split() alone only loads and splits)
+        self._set_up_copies = 0  # augmented feature copies setup() loaded
         self._loaded: dict[str, PeakListSet] = {}  # dataset folder -> its data, loaded once per process
 
     # ---- data -------------------------------------------------------------------------------
@@ -317,14 +318,17 @@ class XRDDataModule(LightningDataModule):
         return self.split_indices
 
     def setup(self, stage: str | None = None) -> None:
-        if self.is_set_up:
+        # testing, validating and predicting read clean features only: the augmented copies, minutes of
+        # work for a large set, are computed for training ("fit", or no stage given)
+        copies = self.feature_copies if stage in (None, "fit") else 0
+        if self.is_set_up and self._set_up_copies >= copies:
             return
         train, val, test = (self.load_split()[part] for part in ("train", "val", "test"))
         real_features = None
         augmenter = self.augmenter
         if self.features:
             # copy 0: clean renders (validation, test, and the standardization); the rest: augmented ones
-            self.feature_table = self._features(self.peaks, self.source, self.feature_copies)
+            self.feature_table = self._features(self.peaks, self.source, copies)
             self.feature_mean = self.feature_table[0, train].mean(axis=0)
             self.feature_scale = self.feature_table[0, train].std(axis=0) + 1e-6
         if self.train_mode == "on_the_fly":
@@ -344,7 +348,7 @@ class XRDDataModule(LightningDataModule):
                                        real_features)
         counts = {name: int(c) for name, c in zip(CRYSTAL_SYSTEMS, np.bincount(self.peaks.labels[train], minlength=NUM_CLASSES))}
         log.info("split sizes train/val/test = %d/%d/%d; train counts %s", len(train), len(val), len(test), counts)
-        self.is_set_up = True
+        self.is_set_up, self._set_up_copies = True, copies
 
     def _features(self, peaks: PeakListSet, source: StructureSource, copies: int) -> np.ndarray:
         folder = dataset_folder(self.data_dir, source, self.simulator)
