@@ -71,7 +71,7 @@ _LOG_M_RANGE = (-3.0, 8.0)  # ln M is clipped to this range
 # densest synthetic patterns reach 1e-3 (overlapping peaks), the augmenter's detector noise alone 2e-3
 NOISY_SIGMA = 1.5e-3
 # the same for √y, where counting noise has one σ at every height: 1,500 clean synthetic validation renders
-# reach 1.9e-3, scans with 10⁶ counts on the strongest line 2.2e-3, with 10⁴ 6e-3
+# reach 1.9e-3, scans with 10⁶ counts on the strongest line 2.2e-3 and more, with 10⁴ 6e-3 and more
 NOISY_SIGMA_SQRT = 3e-3
 NOISY_SMOOTH_POINTS = 3  # moving-average width for noisy profiles (grid points)
 NOISY_MERGE_POINTS = 2  # in a noisy profile, maxima this close (grid points) are one peak split by noise
