@@ -131,26 +131,39 @@ def store_mp_download(mp_documents):
     return store
 
 
+def _tiny_train_config(root, run: str, *overrides: str):
+    """The train config of a tiny, fast run: 140 synthetic crystals (data in root / "data"), a coarse grid, a
+    small CNN, outputs in root / run; `overrides` on top."""
+    from hydra import compose, initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+
+    from xrdnet.config import CONFIG_DIR
+
+    GlobalHydra.instance().clear()
+    with initialize_config_dir(str(CONFIG_DIR), version_base="1.3"):
+        return compose("train", overrides=[
+            f"paths.output_dir={root / run}", f"paths.data_dir={root / 'data'}", f"paths.log_dir={root / 'outputs'}",
+            "data.source.n=140", "data.real_source=null", "data.build_workers=1", "data.batch_size=32",
+            "data.grid.step_deg=0.1", "callbacks.rich_progress_bar=null",
+            "model.net.channels=[8,16]", "model.net.head_hidden=32", *overrides])
+
+
+@pytest.fixture(scope="session")
+def tiny_train_config():
+    """_tiny_train_config(root, run, *overrides): the config of a tiny, fast training run."""
+    return _tiny_train_config
+
+
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory) -> dict:
     """Train a tiny CNN through xrdnet.train.train (the entry point's own function), once per test module:
     {"root", "checkpoint", "metrics", "loads"}; its dataset is in root / "data"."""
     import torch
-    from hydra import compose, initialize_config_dir
-    from hydra.core.global_hydra import GlobalHydra
 
-    from xrdnet.config import CONFIG_DIR
     from xrdnet.train import train
 
     root = tmp_path_factory.mktemp("trained")
-    GlobalHydra.instance().clear()
-    with initialize_config_dir(str(CONFIG_DIR), version_base="1.3"):
-        cfg = compose("train", overrides=[
-            f"paths.output_dir={root / 'run'}", f"paths.data_dir={root / 'data'}", f"paths.log_dir={root / 'outputs'}",
-            "data.source.n=140", "data.real_source=null", "data.build_workers=1", "data.batch_size=32",
-            "data.grid.step_deg=0.1", "trainer.max_epochs=2", "callbacks.rich_progress_bar=null",
-            "model.net.channels=[8,16]", "model.net.head_hidden=32",
-        ])
+    cfg = _tiny_train_config(root, "run", "trainer.max_epochs=2")
     loads = []  # weights_only of every torch.load during training (resume, test, calibration)
     real_load = torch.load
 
