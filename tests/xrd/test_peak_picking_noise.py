@@ -7,10 +7,10 @@ the background between lines, and it wiggles the flat top of a broad line or of 
 import numpy as np
 import pytest
 
+from xrdnet.structures.reference import REFERENCE_STRUCTURES
 from xrdnet.xrd import indexing
 from xrdnet.xrd.peaks import XRDSimulator
 from xrdnet.xrd.profile import ProfileSettings, TwoThetaGrid, render_profile
-from tests.xrd.test_indexing import STRUCTURES
 
 GRID = TwoThetaGrid(5.0, 90.0, 0.04)
 CU_KA1 = 1.5405929
@@ -25,8 +25,8 @@ def counted(profile: np.ndarray, peak_counts: float, background: float, rng: np.
 
 
 def test_two_blended_lines_under_counting_noise_are_picked_once():
-    # two equal lines 0.12° apart at 0.5° FWHM blend into one flat-topped peak (its top spans 0.2° within
-    # 1 % of the maximum); noise at 10⁴ counts must not split that top into several lines
+    # two equal lines 0.12° apart at 0.5° FWHM blend into one peak with a flat top; noise at 10⁴ counts must
+    # not split it, nor the lone line beside it, into several lines
     settings = ProfileSettings(shape="pseudo_voigt", fwhm_deg=0.5, eta=0.5)
     clean = render_profile(np.array([30.0, 30.12, 50.0]), np.array([1.0, 1.0, 0.5]), GRID, settings, CU_KA1)
     assert indexing.pick_peaks(clean, GRID.points)[0].size == 2  # the clean blend: one maximum, and 50°
@@ -42,7 +42,8 @@ def test_low_count_scan_picks_real_lines_only(peak_counts):
     # rutile at 0.1° FWHM, scans with 10²-10³ counts on the strongest line and a 5 % background: the picks
     # are rutile's lines (under one noise peak in five scans; the picker that ignored √counts made 2-15
     # per scan), one pick per line (no split top), and the strong lines (≥ 20 %) are found
-    peaks = XRDSimulator(CU_KA1).simulate(STRUCTURES["rutile"]())
+    rutile = next(entry for entry in REFERENCE_STRUCTURES if "rutile" in entry.name)
+    peaks = XRDSimulator(CU_KA1).simulate(rutile.structure())
     settings = ProfileSettings(shape="pseudo_voigt", fwhm_deg=0.1, eta=0.5)
     clean = render_profile(peaks.two_theta, peaks.intensity, GRID, settings, CU_KA1)
     strong = peaks.two_theta[peaks.intensity >= 20.0]
@@ -61,8 +62,11 @@ def test_low_count_scan_picks_real_lines_only(peak_counts):
 def test_clean_render_is_not_counted_as_noisy():
     # a clean render has no counting noise: its peaks are searched as they are, so its features
     # (what training reads) do not depend on the noise rules
-    for name in STRUCTURES:
-        peaks = XRDSimulator("CuKa").simulate(STRUCTURES[name]())
-        profile = render_profile(peaks.two_theta, peaks.intensity, GRID,
-                                 ProfileSettings(shape="pseudo_voigt", crystallite_size_nm=25.0), peaks.wavelength)
-        assert not indexing.is_noisy(profile), name
+    simulator = XRDSimulator("CuKa")
+    settings = ProfileSettings(shape="pseudo_voigt", crystallite_size_nm=25.0)
+    for entry in REFERENCE_STRUCTURES:
+        peaks = simulator.simulate(entry.structure())
+        profile = render_profile(peaks.two_theta, peaks.intensity, GRID, settings, peaks.wavelength)
+        assert not indexing.is_noisy(profile), entry.name
+        rng = np.random.default_rng(0)
+        assert indexing.is_noisy(counted(profile, 1e4, 0.05, rng)), entry.name  # and the same under counting noise is
