@@ -264,7 +264,6 @@ class XRDDataModule(LightningDataModule):
         self.real_peaks: PeakListSet | None = None
         self.split_indices: dict[str, np.ndarray] = {}
         self.is_set_up = False  # setup() has rendered the splits (load_split() alone only loads and splits)
-        self._set_up_copies = 0  # augmented feature copies setup() loaded
         self._loaded: dict[str, PeakListSet] = {}  # dataset folder -> its data, loaded once per process
 
     # ---- data -------------------------------------------------------------------------------
@@ -321,7 +320,7 @@ class XRDDataModule(LightningDataModule):
         # testing, validating and predicting read clean features only: the augmented copies, minutes of
         # work for a large set, are computed for training ("fit", or no stage given)
         copies = self.feature_copies if stage in (None, "fit") else 0
-        if self.is_set_up and self._set_up_copies >= copies:
+        if self.is_set_up and (self.feature_table is None or len(self.feature_table) > copies):
             return
         train, val, test = (self.load_split()[part] for part in ("train", "val", "test"))
         real_features = None
@@ -348,7 +347,7 @@ class XRDDataModule(LightningDataModule):
                                        real_features)
         counts = {name: int(c) for name, c in zip(CRYSTAL_SYSTEMS, np.bincount(self.peaks.labels[train], minlength=NUM_CLASSES))}
         log.info("split sizes train/val/test = %d/%d/%d; train counts %s", len(train), len(val), len(test), counts)
-        self.is_set_up, self._set_up_copies = True, copies
+        self.is_set_up = True
 
     def _features(self, peaks: PeakListSet, source: StructureSource, copies: int) -> np.ndarray:
         folder = dataset_folder(self.data_dir, source, self.simulator)
