@@ -218,6 +218,20 @@ def test_predict_removes_a_sample_displacement_and_reports_it(trained, tmp_path)
     assert shifts["off"] == 0.0
 
 
+def test_predict_cli_offers_exactly_the_library_choices():
+    # the CLI spells its choices out (no torch or pymatgen to answer --help): they must be the library's
+    from xrdnet.predict import argument_parser
+    from xrdnet.predictor import DISPLACEMENT_CHOICES, KALPHA2_CHOICES
+    from xrdnet.xrd.displacement import MAX_SHIFT_DEG
+    from xrdnet.xrd.measured import BACKGROUND_METHODS
+
+    options = {action.dest: action for action in argument_parser()._actions}
+    assert tuple(options["background"].choices) == BACKGROUND_METHODS
+    assert tuple(options["kalpha2"].choices) == KALPHA2_CHOICES
+    assert tuple(options["displacement"].choices) == DISPLACEMENT_CHOICES
+    assert f"|c| ≤ {MAX_SHIFT_DEG:g}°" in options["displacement"].help
+
+
 def test_foreign_or_damaged_checkpoints_give_one_line_and_exit_2(trained, tmp_path):
     checkpoint = torch.load(trained["checkpoint"], map_location="cpu", weights_only=True)
     assert checkpoint["xrdnet_checkpoint_format"] == 1

@@ -133,7 +133,10 @@ def write_results(path: Path, results: list[dict]) -> None:
         write_json_atomic(path, results)
 
 
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+def argument_parser() -> argparse.ArgumentParser:
+    """xrdnet-predict's options. Their choices are spelled out here rather than imported, so that the CLI
+    answers --help and a bad option without loading torch or pymatgen; tests/test_eval_predict.py checks
+    them against the library's (BACKGROUND_METHODS, KALPHA2_CHOICES, DISPLACEMENT_CHOICES, MAX_SHIFT_DEG)."""
     parser = argparse.ArgumentParser(prog="xrdnet-predict", description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("inputs", nargs="+", help="CIF or pattern files, folders, or glob patterns")
@@ -155,7 +158,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                              "off reads the scan as recorded")
     parser.add_argument("--out", type=Path, help="write results to .json or .csv")
     parser.add_argument("--plot-dir", type=Path, help="save a PNG per input of the processed pattern the model saw")
-    return parser.parse_args(argv)
+    return parser
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    return argument_parser().parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
