@@ -94,6 +94,28 @@ def test_augmentation_changes_profiles_but_not_labels(tmp_path, toy_source):
     assert all(torch.equal(a[0], b[0]) for a, b in zip(first, replay)), "augmentation is not reproducible by seed"
 
 
+def test_loader_batches_come_from_the_batched_fetch_and_are_reproducible_by_seed(tmp_path, toy_source, monkeypatch):
+    datamodule = make_datamodule(tmp_path, toy_source, batch_size=8)
+    datamodule.setup("fit")
+    train_set = datamodule.train_set
+    fetched = []
+    batched_fetch = type(train_set).__getitems__
+    monkeypatch.setattr(type(train_set), "__getitems__", lambda self, positions: fetched.append(list(positions))
+                        or batched_fetch(self, positions))
+
+    def first_batch():
+        torch.manual_seed(0)
+        return next(iter(torch.utils.data.DataLoader(train_set, batch_size=8, sampler=list(range(8)))))
+
+    (profiles, labels), (again, _) = first_batch(), first_batch()
+    assert fetched == [list(range(8))] * 2  # one batched fetch per batch, not eight single ones
+    assert torch.equal(profiles, again)
+    assert labels.tolist() == [int(datamodule.peaks.labels[train_set.indices[p]]) for p in range(8)]
+    # the same item four times in one batch: four draws of its augmentation, not one repeated
+    repeated = [profile for profile, _ in train_set.__getitems__([0, 0, 0, 0])]
+    assert all(not torch.allclose(repeated[i], repeated[j]) for i in range(4) for j in range(i))
+
+
 def test_on_the_fly_mode_is_reproducible_and_new_every_epoch(tmp_path, toy_source, LatticeSource):
     source = LatticeSource(n=28)
     datamodule = make_datamodule(tmp_path, source, train_mode="on_the_fly", fresh_per_epoch=14)

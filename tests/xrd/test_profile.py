@@ -122,8 +122,14 @@ def test_bad_input_is_a_clear_value_error():
         render_profile([30.0, 40.0], [1.0], GRID, ProfileSettings(), CU_KA)
     with pytest.raises(ValueError, match="non-negative"):
         render_profile([30.0], [-1.0], GRID, ProfileSettings(), CU_KA)
-    with pytest.raises(ValueError, match="finite"):
-        render_profile([np.nan], [1.0], GRID, ProfileSettings(), CU_KA)
+    for positions, intensities in (([np.nan], [1.0]), ([30.0, 40.0], [1.0, np.inf]), ([30.0, -np.inf], [1.0, 1.0])):
+        with pytest.raises(ValueError, match="finite"):
+            render_profile(positions, intensities, GRID, ProfileSettings(), CU_KA)
+    # peaks that cannot show (no intensity, 2θ outside 0-180°) are dropped, not errors
+    kept = render_profile([30.0, 40.0], [1.0, 2.0], GRID, ProfileSettings(), CU_KA)
+    with_dropped = render_profile([30.0, 40.0, 200.0, -5.0, 50.0], [1.0, 2.0, 5.0, 5.0, 0.0], GRID, ProfileSettings(),
+                                  CU_KA)
+    np.testing.assert_array_equal(with_dropped, kept)
 
 
 def test_profile_settings_validate_and_round_trip():

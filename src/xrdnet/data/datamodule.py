@@ -60,7 +60,8 @@ class RenderedPeaks(Dataset):
     (its impurity pool, if it draws impurity phases, is set by whoever owns the split: XRDDataModule.load_split).
 
     Randomness comes from torch's generator, which Lightning seeds per run and per worker and which
-    advances every epoch: runs are reproducible and epochs differ.
+    advances every epoch: runs are reproducible and epochs differ. Each fetch (an item, or a batch
+    through __getitems__) seeds one numpy generator from it for all its draws.
     """
 
     def __init__(self, peaks: PeakListSet, indices: np.ndarray, grid: TwoThetaGrid, settings: ProfileSettings,
@@ -73,16 +74,30 @@ class RenderedPeaks(Dataset):
         return len(self.indices)
 
     def __getitem__(self, position: int) -> tuple[torch.Tensor, int]:
+        return self._item(position, self._generator())
+
+    def __getitems__(self, positions: list[int]) -> list[tuple[torch.Tensor, int]]:
+        """A batch of items (the DataLoader's batched fetch): one generator serves them all, since seeding
+        one costs as much as a tenth of rendering an item."""
+        rng = self._generator()
+        return [self._item(position, rng) for position in positions]
+
+    def _generator(self) -> np.random.Generator | None:
+        """A numpy generator seeded from torch's (None when nothing is drawn: clean renders of one feature copy)."""
+        if self.augmenter is None and (self.features is None or len(self.features) == 1):
+            return None
+        return np.random.default_rng(int(torch.randint(0, 2**62, ()).item()))
+
+    def _item(self, position: int, rng: np.random.Generator | None) -> tuple[torch.Tensor, int]:
         index = int(self.indices[position])
         two_theta, intensity = self.peaks.peaks(index)
         wavelength = self.peaks.wavelength_angstrom
         if self.augmenter is None:
             profile = render_profile(two_theta, intensity, self.grid, self.settings, wavelength)
         else:
-            rng = np.random.default_rng(int(torch.randint(0, 2**62, ()).item()))
             profile = self.augmenter(two_theta, intensity, wavelength, rng)
         if self.features is not None:
-            copy = int(torch.randint(0, len(self.features), ())) if len(self.features) > 1 else 0
+            copy = int(rng.integers(len(self.features))) if len(self.features) > 1 else 0
             profile = np.concatenate([profile, self.features[copy, index]])
         return torch.from_numpy(np.asarray(profile, dtype=np.float32)), int(self.peaks.labels[index])
 

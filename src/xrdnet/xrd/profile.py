@@ -344,12 +344,19 @@ def _checked_peaks(two_theta_deg, intensity, wavelength_angstrom: float) -> tupl
     intensity = np.asarray(intensity, dtype=float).ravel()
     if two_theta_deg.shape != intensity.shape:
         raise ValueError(f"peak positions and intensities differ in length: {two_theta_deg.size} vs {intensity.size}")
-    if not (np.all(np.isfinite(two_theta_deg)) and np.all(np.isfinite(intensity))):
-        raise ValueError("peak positions and intensities must be finite numbers")
-    if np.any(intensity < 0):
-        raise ValueError("peak intensities must be non-negative")
     if not (np.isfinite(wavelength_angstrom) and wavelength_angstrom > 0):
         raise ValueError(f"wavelength must be a positive number of Å, got {wavelength_angstrom!r}")
+    if two_theta_deg.size == 0:
+        return two_theta_deg, intensity
+    # each array's extremes answer every check (a NaN propagates into them): four reductions instead of
+    # elementwise masks, since every training pattern passes through here
+    low_deg, high_deg, weakest, strongest = two_theta_deg.min(), two_theta_deg.max(), intensity.min(), intensity.max()
+    if not all(map(math.isfinite, (low_deg, high_deg, weakest, strongest))):
+        raise ValueError("peak positions and intensities must be finite numbers")
+    if weakest < 0:
+        raise ValueError("peak intensities must be non-negative")
+    if weakest > 0 and low_deg > 0 and high_deg < 180:
+        return two_theta_deg, intensity
     keep = (intensity > 0) & (two_theta_deg > 0) & (two_theta_deg < 180)
     return two_theta_deg[keep], intensity[keep]
 
