@@ -1,0 +1,60 @@
+"""Score checkpoints alone and as an ensemble (the mean of their calibrated probabilities).
+
+Sets: the synthetic validation split (where an ensemble is chosen or not), the synthetic test split,
+and the AFLOW prototypes (report only). The checkpoints must read the same inputs (grid, profile
+settings, feature set) and come from the same dataset and split, as seeds of one recipe do.
+
+    python scripts/score_ensemble.py --data-dir data outputs/xrd_best/runs/A/checkpoints/epoch_016.ckpt \\
+        outputs/xrd_best/runs/B/checkpoints/epoch_016.ckpt
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+import torch
+
+from xrdnet.data.datamodule import render_all
+from xrdnet.data.dataset import build_or_load
+from xrdnet.eval import training_split
+from xrdnet.predictor import CrystalSystemPredictor
+from xrdnet.structures.aflow import AflowPrototypes
+
+
+def reads_same_inputs(predictors: list[CrystalSystemPredictor]) -> bool:
+    infos = [p.module.hparams.data_info for p in predictors]
+    keys = ("grid", "profile", "wavelength_angstrom", "features", "training_data")
+    return all(all(info.get(key) == infos[0].get(key) for key in keys) for info in infos[1:])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("checkpoints", nargs="+")
+    parser.add_argument("--data-dir", default="data", help="dataset folder the checkpoints were trained from")
+    parser.add_argument("--symprec", type=float, default=0.1, help="symmetry tolerance of the AFLOW labels (Å)")
+    args = parser.parse_args()
+    predictors = [CrystalSystemPredictor.from_checkpoint(path) for path in args.checkpoints]
+    if not reads_same_inputs(predictors):
+        parser.error("the checkpoints read different inputs or were trained on different splits")
+    first = predictors[0]
+    datamodule = training_split(args.checkpoints[0], first, args.data_dir)
+    sets = {}
+    for stage, name in (("validate", "val_set"), ("test", "test_set")):
+        datamodule.setup(stage)
+        inputs, labels = getattr(datamodule, name).tensors
+        sets[stage] = (inputs, labels.numpy())
+    peaks = build_or_load(args.data_dir, AflowPrototypes(symprec=args.symprec), first.simulator, max_skip_fraction=None)
+    profiles, labels = render_all(peaks, np.arange(len(peaks)), first.grid, first.settings).tensors
+    sets["aflow"] = (torch.as_tensor(first.model_inputs(profiles.numpy())), labels.numpy())
+    print(f"{'set':<10}{'n':>6}  " + "  ".join(f"model {i + 1}" for i in range(len(predictors))) + "  ensemble")
+    with torch.no_grad():
+        for name, (inputs, labels) in sets.items():
+            probabilities = [p.module.predict_proba(inputs).numpy() for p in predictors]
+            alone = [float((p.argmax(1) == labels).mean()) for p in probabilities]
+            together = float((np.mean(probabilities, axis=0).argmax(1) == labels).mean())
+            print(f"{name:<10}{len(labels):>6}  " + "  ".join(f"{a:>7.4f}" for a in alone) + f"  {together:>8.4f}")
+
+
+if __name__ == "__main__":
+    main()
