@@ -78,7 +78,7 @@ class RenderedPeaks(Dataset):
 
     def __getitems__(self, positions: list[int]) -> list[tuple[torch.Tensor, int]]:
         """A batch of items (the DataLoader's batched fetch): one generator serves them all, since seeding
-        one costs as much as a tenth of rendering an item."""
+        one per item was a measurable part of the pipeline's cost (README, Performance)."""
         rng = self._generator()
         return [self._item(position, rng) for position in positions]
 
