@@ -15,9 +15,7 @@ import argparse
 import numpy as np
 import torch
 
-from xrdnet.data.datamodule import render_all
-from xrdnet.data.dataset import build_or_load
-from xrdnet.eval import training_split
+from xrdnet.eval import real_profiles, training_split
 from xrdnet.predictor import CrystalSystemPredictor
 from xrdnet.structures.aflow import AflowPrototypes
 
@@ -44,9 +42,8 @@ def main() -> None:
         datamodule.setup(stage)
         inputs, labels = getattr(datamodule, name).tensors
         sets[stage] = (inputs, labels.numpy())
-    peaks = build_or_load(args.data_dir, AflowPrototypes(symprec=args.symprec), first.simulator, max_skip_fraction=None)
-    profiles, labels = render_all(peaks, np.arange(len(peaks)), first.grid, first.settings).tensors
-    sets["aflow"] = (torch.as_tensor(first.model_inputs(profiles.numpy())), labels.numpy())
+    profiles, labels, _, _ = real_profiles(args.data_dir, AflowPrototypes(symprec=args.symprec), first)
+    sets["aflow"] = (torch.as_tensor(first.model_inputs(profiles)), labels)
     print(f"{'set':<10}{'n':>6}  " + "  ".join(f"model {i + 1}" for i in range(len(predictors))) + "  ensemble")
     with torch.no_grad():
         for name, (inputs, labels) in sets.items():

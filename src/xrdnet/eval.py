@@ -68,13 +68,17 @@ def labelled_profiles(cfg: DictConfig, predictor: CrystalSystemPredictor,
             profiles = profiles[:, :predictor.grid.n_points]  # the profiles alone: the predictor adds what else the model reads
             sets["test"] = (profiles.numpy(), labels.numpy(), datamodule.peaks.names[indices], [])
     for name, source in sources.items():
-        # no skip limit: evaluation reports every file it could not use
-        peaks = build_or_load(cfg.paths.data_dir, source, predictor.simulator, num_workers=cfg.build_workers,
-                              max_skip_fraction=None)
-        rendered = render_all(peaks, np.arange(len(peaks)), predictor.grid, predictor.settings)
-        profiles, labels = rendered.tensors
-        sets[name] = (profiles.numpy(), labels.numpy(), peaks.names, peaks.manifest.get("skipped", []))
+        sets[name] = real_profiles(cfg.paths.data_dir, source, predictor, cfg.build_workers)
     return sets
+
+
+def real_profiles(data_dir: str, source: StructureSource, predictor: CrystalSystemPredictor,
+                  num_workers: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[dict]]:
+    """(profiles, labels, item names, skipped items) of a real-structure source: simulated (cached in data_dir)
+    and rendered clean, as the model was trained. No skip limit: evaluation reports every file it could not use."""
+    peaks = build_or_load(data_dir, source, predictor.simulator, num_workers=num_workers, max_skip_fraction=None)
+    profiles, labels = render_all(peaks, np.arange(len(peaks)), predictor.grid, predictor.settings).tensors
+    return profiles.numpy(), labels.numpy(), peaks.names, peaks.manifest.get("skipped", [])
 
 
 def training_split(ckpt_path, predictor: CrystalSystemPredictor, data_dir: str):
