@@ -20,6 +20,7 @@ from xrdnet.predictor import CrystalSystemPredictor
 from xrdnet.structures.aflow import AflowPrototypes
 from xrdnet.xrd.peaks import XRDSimulator
 from xrdnet.xrd.profile import ProfileSettings, TwoThetaGrid, render_profile
+from xrdnet.xrd.wavelengths import KALPHA_RELATIVE_SPLIT, kalpha_doublet
 
 BIN = Path(sys.executable).parent
 ENV = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONWARNINGS": "ignore"}
@@ -127,7 +128,7 @@ def test_predict_writes_csv(trained, inputs, tmp_path):
          str(trained["checkpoint"]), "--top-k", "2", "--out", str(out)], tmp_path)
     lines = out.read_text().strip().splitlines()
     assert lines[0].startswith("file,status,reason,uncertain,format,wavelength_angstrom,wavelength,wavelength_from,"
-                               "background,kalpha2,displacement_shift_deg,coverage,crystal_system_1,probability_1,"
+                               "background,kalpha2,kalpha2_seen,displacement_shift_deg,coverage,crystal_system_1,probability_1,"
                                "crystal_system_2")
     assert len(lines) == 3 and ",skipped," in lines[2]
 
@@ -180,13 +181,28 @@ def test_predict_reports_preprocessing_warns_on_partial_scans_and_fails_when_not
     run([str(BIN / "xrdnet-predict"), str(tmp_path / "part.xy"), "--ckpt", str(trained["checkpoint"]), "--out", str(out)],
         tmp_path)
     (row,) = json.loads(out.read_text())
-    assert row["status"] == "ok" and row["preprocessing"]["kalpha2"] == "stripped"  # CuKa names the doublet
+    # read at CuKa (no wavelength in the file), which names the doublet, but the scan shows one line per reflection
+    assert row["status"] == "ok" and row["preprocessing"]["kalpha2"] == "kept"
+    assert row["preprocessing"]["kalpha2_seen"] == "one line"
     assert row["preprocessing"]["background"] == "rolling_ball"
     assert row["preprocessing"]["coverage"] == pytest.approx(30 / 85, abs=0.01)
     assert "covers 35%" in row["reason"]
-    kept = subprocess.run([str(BIN / "xrdnet-predict"), str(tmp_path / "part.xy"), "--ckpt", str(trained["checkpoint"]),
-                           "--wavelength", "CuKa1", "--out", str(out)], cwd=tmp_path, env=ENV, capture_output=True, text=True)
-    assert kept.returncode == 0 and json.loads(out.read_text())[0]["preprocessing"]["kalpha2"] == "kept"
+    # the same reflections with their Kα2 lines, declared as the Kα1 line alone: the scan shows the doublet
+    doublet = render_profile(*kalpha_doublet(peaks.two_theta, peaks.intensity, peaks.wavelength,
+                                             KALPHA_RELATIVE_SPLIT["Cu"]),
+                             grid, ProfileSettings("gaussian", fwhm_deg=0.1), peaks.wavelength)
+    np.savetxt(tmp_path / "doublet.xy", np.column_stack([grid.points, 1000 * doublet + 20]))
+    declared_kalpha1 = subprocess.run([str(BIN / "xrdnet-predict"), str(tmp_path / "doublet.xy"), "--ckpt",
+                                       str(trained["checkpoint"]), "--wavelength", "CuKa1", "--out", str(out)],
+                                      cwd=tmp_path, env=ENV, capture_output=True, text=True)
+    (row,) = json.loads(out.read_text())
+    assert declared_kalpha1.returncode == 0 and row["preprocessing"]["kalpha2"] == "stripped"
+    assert row["preprocessing"]["kalpha2_seen"] == "doublet"
+    kept = subprocess.run([str(BIN / "xrdnet-predict"), str(tmp_path / "doublet.xy"), "--ckpt", str(trained["checkpoint"]),
+                           "--kalpha2", "keep", "--out", str(out)], cwd=tmp_path, env=ENV, capture_output=True, text=True)
+    (row,) = json.loads(out.read_text())
+    assert kept.returncode == 0 and row["preprocessing"]["kalpha2"] == "kept"
+    assert row["preprocessing"]["kalpha2_seen"] == "not looked"  # the user's choice is followed as given
     (tmp_path / "junk.xy").write_text("not a pattern\n")
     failed = subprocess.run([str(BIN / "xrdnet-predict"), str(tmp_path / "junk.xy"), "--ckpt", str(trained["checkpoint"])],
                             cwd=tmp_path, env=ENV, capture_output=True, text=True)

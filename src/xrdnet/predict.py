@@ -27,7 +27,7 @@ from xrdnet.utils.errors import first_line
 BACKGROUNDS = ("rolling_ball", "iterative_polynomial", "none")
 # what was done to a measured pattern, per file
 PREPROCESSING_FIELDS = ("format", "wavelength_angstrom", "wavelength", "wavelength_from", "background", "kalpha2",
-                        "displacement_shift_deg", "coverage")
+                        "kalpha2_seen", "displacement_shift_deg", "coverage")
 LOW_COVERAGE = 0.6  # below this fraction of the model's grid a scan gets a warning in its result
 
 
@@ -149,9 +149,10 @@ def argument_parser() -> argparse.ArgumentParser:
     parser.add_argument("--background", default="rolling_ball", choices=BACKGROUNDS,
                         help="background subtraction of measured patterns (default rolling_ball)")
     parser.add_argument("--kalpha2", default="auto", choices=("auto", "strip", "keep"),
-                        help="Kα2 line of measured patterns: strip it (Rachinger) or keep it; auto strips when "
-                             "the scan's wavelength is a Kα doublet (CuKa, MoKa, ..., or Kα1 + Kα2 in its file) and "
-                             "keeps it for Kα1 or a value in Å")
+                        help="Kα2 line of measured patterns: strip it (Rachinger) or keep it; auto strips it when "
+                             "the scan shows a Kα doublet (near the wavelength's anode: CuKa or CuKa1, 1.5406 Å, ...), "
+                             "keeps a scan that shows one line, and when the scan cannot tell (lines broader than the "
+                             "split) strips when the wavelength names the doublet; kalpha2_seen reports it")
     parser.add_argument("--displacement", default="auto", choices=("auto", "off"),
                         help="sample displacement of measured patterns: auto removes the shift Δ2θ = c·cosθ "
                              "(|c| ≤ 0.16°) under which the lines index best, reported as displacement_shift_deg; "

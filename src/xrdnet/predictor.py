@@ -127,7 +127,8 @@ class CrystalSystemPredictor:
         """Model input of a measured scan recorded with `radiation`, and what was done to it.
 
         The scan is moved to the model's wavelength (Bragg's law), its background removed, its Kα2
-        stripped (kalpha2 'auto': when the radiation is a doublet; 'strip'; 'keep'), resampled onto the
+        stripped (kalpha2 'auto': when the scan shows a doublet, or, when it cannot tell, when the
+        radiation is one, see scan_radiation_kalpha2; 'strip'; 'keep'), resampled onto the
         model's grid and scaled to maximum 1 (xrd.measured.preprocess_measured); with displacement
         'auto', a sample-displacement shift c·cosθ under which the lines index better is removed
         (xrd.displacement; "displacement_shift_deg" is c on the model's 2θ axis, 0 when none).
@@ -137,7 +138,7 @@ class CrystalSystemPredictor:
 
         if displacement not in DISPLACEMENT_CHOICES:
             raise ValueError(f"unknown displacement choice {displacement!r}; options: {', '.join(DISPLACEMENT_CHOICES)}")
-        strip = kalpha2_to_strip(kalpha2, radiation)
+        radiation, strip, seen = scan_radiation_kalpha2(two_theta, intensity, radiation, kalpha2)
         profile = preprocess_measured(two_theta, intensity, radiation.mean_angstrom, self.grid,
                                       target_wavelength_angstrom=self.wavelength_angstrom, background=background,
                                       kalpha2_split=radiation.relative_split if strip else None,
@@ -147,7 +148,7 @@ class CrystalSystemPredictor:
             profile, fit = correct_displacement(profile, self.grid.points, self.wavelength_angstrom)
             shift = fit.shift_deg
         coverage = grid_coverage(two_theta, radiation.mean_angstrom, self.grid, self.wavelength_angstrom)
-        return profile, {"background": background, "kalpha2": "stripped" if strip else "kept",
+        return profile, {"background": background, "kalpha2": "stripped" if strip else "kept", "kalpha2_seen": seen,
                          "displacement_shift_deg": round(shift, 3), "coverage": round(coverage, 3),
                          "wavelength_angstrom": round(radiation.mean_angstrom, 6), "wavelength": radiation.describe()}
 
@@ -184,6 +185,33 @@ def scan_radiation(recorded: Radiation | None, wavelength: str | float | None) -
     if recorded is not None:
         return recorded, "file"
     return Radiation.named(DEFAULT_WAVELENGTH), f"default {DEFAULT_WAVELENGTH}"
+
+
+def scan_radiation_kalpha2(two_theta: np.ndarray, intensity: np.ndarray, radiation: Radiation,
+                           choice: str) -> tuple[Radiation, bool, str]:
+    """(the radiation to read a scan at, whether to strip Kα2, what the scan showed).
+
+    'strip' and 'keep' are followed as given ("not looked"). 'auto' asks the scan (xrd.doublet) whether
+    it holds the Kα doublet its radiation names or, for a single line at an anode's Kα1 or Kα mean, that
+    anode's doublet: a "doublet" is stripped, "one line" is read as the Kα1 line alone, and a scan that
+    "cannot tell" (lines broader than the split, noise) is read as its radiation says. A line of no
+    known anode is "not looked" at.
+    """
+    from xrdnet.xrd.doublet import candidate_doublet, doublet_evidence, kalpha1_alone
+    from xrdnet.xrd.measured import subtract_background
+
+    strip = kalpha2_to_strip(choice, radiation)
+    doublet = candidate_doublet(radiation) if choice == "auto" else None
+    if doublet is None:
+        return radiation, strip, "not looked"
+    two_theta = np.asarray(two_theta, dtype=float)
+    seen = doublet_evidence(two_theta, subtract_background(two_theta, np.asarray(intensity, dtype=float)),
+                            doublet).verdict
+    if seen == "doublet":
+        return doublet, True, seen
+    if seen == "one line":
+        return kalpha1_alone(doublet), False, seen
+    return radiation, strip, seen
 
 
 def kalpha2_to_strip(choice: str, radiation: Radiation) -> bool:

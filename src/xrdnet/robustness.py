@@ -7,7 +7,7 @@ simulator). Each condition turns a list into a diffractometer scan with this mod
 line; nothing of xrdnet.xrd.profile), a background, Poisson counting noise and the condition's
 effect, then preprocesses the scan exactly as `xrdnet-predict` does for a measured file
 (CrystalSystemPredictor.profile_of_scan with predict's defaults: rolling-ball background, Kα2
-stripped when the scan is declared CuKa or MoKa) and scores the checkpoint.
+stripped when the scan shows the doublet, xrd.doublet) and scores the checkpoint.
 Scripts: scripts/independent_robustness.py.
 """
 
@@ -44,8 +44,9 @@ class Condition:
 
     name: str
     fwhm_deg: float = 0.1
-    kalpha2: bool = False          # the scan has Kα2 lines (declared CuKa/MoKa to predict) or is Kα1 only (CuKa1/MoKa1)
-    strip: bool = True             # predict strips Kα2 (its default, --kalpha2 auto) or keeps it (--kalpha2 keep)
+    kalpha2: bool = False          # the scan has Kα2 lines or is Kα1 only
+    declared_doublet: bool | None = None  # the user names the doublet (CuKa/MoKa) or Kα1 (CuKa1/MoKa1); None: as the scan is
+    strip: bool = True             # predict's --kalpha2 auto (strips a doublet it sees, its default) or keep (forced)
     radiation: str = "Cu"          # the tube's anode, a key of SCAN_LINES_ANGSTROM
     counts: float | None = 1e4     # counts of the strongest line; None: no noise and no background
     background: float = 0.05       # background level as a fraction of the strongest line's counts
@@ -75,7 +76,7 @@ CONDITIONS: tuple[Condition, ...] = (
     Condition("peak width 0.2°", fwhm_deg=0.2),
     Condition("peak width 0.5°", fwhm_deg=0.5),
     Condition("Kα2 on, stripped (predict's default)", kalpha2=True),
-    Condition("Kα2 on, kept (--kalpha2 keep)", kalpha2=True, strip=False),
+    Condition("Kα2 on, kept (forced: --kalpha2 keep)", kalpha2=True, strip=False),
     Condition("counts 1e2", counts=1e2),
     Condition("counts 1e3", counts=1e3),
     Condition("counts 1e6", counts=1e6),
@@ -87,9 +88,14 @@ CONDITIONS: tuple[Condition, ...] = (
     Condition("partial range 10-80°", scan_range=(10.0, 80.0)),
     Condition("MoKα 2-45°: Kα1 (declared MoKa1)", **_MO_SCAN),
     Condition("MoKα 2-45°: Kα2 on, stripped (declared MoKa)", kalpha2=True, **_MO_SCAN),
-    Condition("MoKα 2-45°: Kα2 on, kept (--kalpha2 keep)", kalpha2=True, strip=False, **_MO_SCAN),
+    Condition("MoKα 2-45°: Kα2 on, kept (forced: --kalpha2 keep)", kalpha2=True, strip=False, **_MO_SCAN),
     # last, so that the rows above keep their noise and impurity draws (they follow a condition's place)
     Condition("displacement +0.2 mm, not corrected (--displacement off)", displacement_mm=0.2, correct_displacement=False),
+    # the radiation declared wrongly: predict reads the doublet off the scan
+    Condition("Kα2 on, declared CuKa1", kalpha2=True, declared_doublet=False),
+    Condition("Kα1 only, declared CuKa", declared_doublet=True),
+    Condition("MoKα 2-45°: Kα2 on, declared MoKa1", kalpha2=True, declared_doublet=False, **_MO_SCAN),
+    Condition("MoKα 2-45°: Kα1 only, declared MoKa", declared_doublet=True, **_MO_SCAN),
 )
 
 
@@ -143,8 +149,10 @@ def measured_scan(two_theta: np.ndarray, intensity: np.ndarray, list_wavelength:
 
 
 def declared_wavelength(condition: Condition) -> str:
-    """What a user gives xrdnet-predict as --wavelength for this scan: 'CuKa'/'MoKa' with Kα2, 'CuKa1'/'MoKa1' without."""
-    return f"{condition.radiation}Ka" if condition.kalpha2 else f"{condition.radiation}Ka1"
+    """What a user gives xrdnet-predict as --wavelength for this scan: 'CuKa'/'MoKa' for a doublet, 'CuKa1'/'MoKa1'
+    for Kα1 alone; what the scan holds unless the condition declares otherwise."""
+    doublet = condition.kalpha2 if condition.declared_doublet is None else condition.declared_doublet
+    return f"{condition.radiation}Ka" if doublet else f"{condition.radiation}Ka1"
 
 
 def predict_profile(points: np.ndarray, counts: np.ndarray, condition: Condition, predictor) -> np.ndarray:
