@@ -120,3 +120,26 @@ def test_predict_path_removes_a_displacement_unless_the_condition_says_not_to():
         peak[condition.name] = int(np.argmax(profile))
     assert abs(peak["displaced"] - peak["in place"]) <= 1
     assert peak["in place"] - peak["displaced, kept"] >= 2
+
+
+def test_a_run_of_some_conditions_draws_their_rows_as_the_whole_table_does(monkeypatch):
+    """Noise follows a condition's place in CONDITIONS, not in the run, so `--conditions` repeats table rows."""
+    import xrdnet.robustness as robustness
+
+    scans: dict[str, list[np.ndarray]] = {}
+
+    def recorded(points, counts, condition, predictor):
+        scans.setdefault(condition.name, []).append(counts)
+        return np.zeros(3, dtype=np.float32)
+
+    class Uniform:
+        def predict_proba(self, profiles):
+            return np.full((len(profiles), 7), 1 / 7)
+
+    monkeypatch.setattr(robustness, "predict_profile", recorded)
+    lines = [(np.array([28.44, 47.30, 56.12]), np.array([100.0, 55.0, 30.0]))]
+    chosen = CONDITIONS[8]  # counts 1e3: the noise shows
+    score_conditions(Uniform(), lines, np.array([6]), 1.5405929, CONDITIONS[:9], progress=False)
+    whole = scans.pop(chosen.name)[0]
+    score_conditions(Uniform(), lines, np.array([6]), 1.5405929, [chosen], progress=False)
+    np.testing.assert_array_equal(scans[chosen.name][0], whole)

@@ -89,7 +89,7 @@ CONDITIONS: tuple[Condition, ...] = (
     Condition("MoKα 2-45°: Kα1 (declared MoKa1)", **_MO_SCAN),
     Condition("MoKα 2-45°: Kα2 on, stripped (declared MoKa)", kalpha2=True, **_MO_SCAN),
     Condition("MoKα 2-45°: Kα2 on, kept (forced: --kalpha2 keep)", kalpha2=True, strip=False, **_MO_SCAN),
-    # last, so that the rows above keep their noise and impurity draws (they follow a condition's place)
+    # new rows go last, so that the rows above keep their noise and impurity draws (they follow a condition's place)
     Condition("displacement +0.2 mm, not corrected (--displacement off)", displacement_mm=0.2, correct_displacement=False),
     # the radiation declared wrongly: predict reads the doublet off the scan
     Condition("Kα2 on, declared CuKa1", kalpha2=True, declared_doublet=False),
@@ -172,7 +172,9 @@ def score_conditions(predictor, peak_lists: Sequence[tuple[np.ndarray, np.ndarra
     a scan predict cannot use counts as wrong."""
     labels = np.asarray(labels)
     rows = []
-    for number, condition in enumerate(tqdm(conditions, desc="conditions", unit="condition", disable=not progress)):
+    for place, condition in enumerate(tqdm(conditions, desc="conditions", unit="condition", disable=not progress)):
+        # a condition of the table draws by its place there, so a run of some conditions repeats their rows
+        number = CONDITIONS.index(condition) if condition in CONDITIONS else place
         rng = np.random.default_rng([seed, number])
         profiles, usable = [], []
         for index, (two_theta, intensity) in enumerate(peak_lists):

@@ -28,9 +28,10 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.ndimage import uniform_filter1d
 
+from xrdnet.xrd.measured import rachinger_series
 from xrdnet.xrd.wavelengths import KALPHA2_RATIO, WAVELENGTHS_ANGSTROM, Radiation
 
-_TERMS = 5               # Rachinger series terms: the sixth is r^5 = 3 % of a line
+_TERMS = 5               # Rachinger series terms (xrd.measured.rachinger_series): the sixth is r^5 = 3 % of a line
 _SMOOTH_DEG = 0.05       # counting noise digs holes too: the scan is averaged over this width first
 MIN_NEGATIVE_MASS = 0.002  # F + M below this: lines broader than the split, or noise; the scan cannot tell
 DOUBLET_CONTRAST = 0.5     # contrast above: a doublet
@@ -66,14 +67,6 @@ class DoubletEvidence:
         return "cannot tell"
 
 
-def rachinger_series(u: np.ndarray, counts: np.ndarray, offset: float, ratio: float = KALPHA2_RATIO) -> np.ndarray:
-    """Σ_k (−ratio)^k counts(u − k·offset), k < _TERMS, on an increasing axis u; not clipped (holes show)."""
-    stripped = np.array(counts, dtype=float)
-    for k in range(1, _TERMS):
-        stripped += (-ratio) ** k * np.interp(u - k * offset, u, counts, left=0.0, right=0.0)
-    return stripped
-
-
 def doublet_evidence(two_theta_deg: np.ndarray, counts: np.ndarray, doublet: Radiation) -> DoubletEvidence:
     """The evidence in a background-subtracted scan (2θ increasing, degrees) for `doublet`'s Kα2 lines."""
     if not doublet.doublet:
@@ -89,10 +82,9 @@ def doublet_evidence(two_theta_deg: np.ndarray, counts: np.ndarray, doublet: Rad
     mass = float(np.sum(np.maximum(counts, 0.0)))
     if mass <= 0:
         return DoubletEvidence(0.0, 0.0)
-    u = np.log(np.sin(np.radians(two_theta_deg / 2.0)))
     offset = float(np.log(doublet.kalpha2_angstrom / doublet.kalpha1_angstrom))
-    holes = [-float(np.sum(np.minimum(rachinger_series(u, counts, sign * offset, doublet.kalpha2_ratio), 0.0))) / mass
-             for sign in (1.0, -1.0)]
+    holes = [-float(np.sum(np.minimum(rachinger_series(two_theta_deg, counts, sign * offset, doublet.kalpha2_ratio,
+                                                       _TERMS), 0.0))) / mass for sign in (1.0, -1.0)]
     return DoubletEvidence(*holes)
 
 

@@ -275,27 +275,30 @@ def strip_kalpha2(two_theta_deg: np.ndarray, intensity: np.ndarray, relative_spl
                   ratio: float = KALPHA2_RATIO) -> np.ndarray:
     """Kα1-only intensity of a scan recorded with a Kα1/Kα2 doublet (Rachinger 1948).
 
-    The Kα2 line of every reflection sits at 2θ + Δ with Δ = 2 tan θ · (λ2 − λ1)/λ1 (radians), at
-    `ratio` times the Kα1 intensity, so from low angle upwards I1(2θ) = I(2θ) − ratio · I1(2θ − Δ).
-    relative_split is (λ2 − λ1)/λ (KALPHA_RELATIVE_SPLIT: Cu 0.0025, Mo 0.0060). Negative results
-    (noise) are clipped to 0.
+    relative_split is (λ2 − λ1)/λ with λ the Kα weighted mean (KALPHA_RELATIVE_SPLIT: Cu 0.0025,
+    Mo 0.0060), `ratio` the intensity of Kα2 over Kα1. Every Kα2 line sits at ln(λ2/λ1) from its Kα1
+    line on u = ln sin θ (Bragg's law), so I1 = I − ratio · I1(u − ln(λ2/λ1)), summed as a series
+    (rachinger_series). Negative results (noise) are clipped to 0.
     """
     two_theta_deg = np.asarray(two_theta_deg, dtype=float)
     intensity = np.asarray(intensity, dtype=float)
     if two_theta_deg.size and np.any(np.diff(two_theta_deg) <= 0):
         raise ValueError("Kα2 stripping needs 2θ in increasing order")
-    shift_deg = np.degrees(2.0 * np.tan(np.radians(two_theta_deg / 2.0)) * relative_split)
-    source = two_theta_deg - shift_deg  # where the Kα1 intensity whose Kα2 line lands here is
-    kalpha1 = np.empty_like(intensity)
-    # each point needs Kα1 at an earlier angle: fill in order, interpolating what is already known
-    for i, (position, value) in enumerate(zip(source, intensity)):
-        j = int(np.searchsorted(two_theta_deg, position, side="right")) - 1  # last point at or below `position`
-        if j < 0 or j >= i:
-            kalpha1[i] = value
-            continue
-        weight = (position - two_theta_deg[j]) / (two_theta_deg[j + 1] - two_theta_deg[j])
-        if j + 1 < i:
-            kalpha1[i] = value - ratio * ((1.0 - weight) * kalpha1[j] + weight * kalpha1[j + 1])
-        else:  # split under one step: the interpolation involves this point itself, solved for it
-            kalpha1[i] = (value - ratio * (1.0 - weight) * kalpha1[j]) / (1.0 + ratio * weight)
-    return np.maximum(kalpha1, 0.0)
+    kalpha1 = 1.0 - ratio * relative_split / (1.0 + ratio)  # λ1 / λ (kalpha1_wavelength)
+    offset = np.log1p(relative_split / kalpha1)              # ln(λ2 / λ1)
+    return np.maximum(rachinger_series(two_theta_deg, intensity, offset, ratio), 0.0)
+
+
+def rachinger_series(two_theta_deg: np.ndarray, intensity: np.ndarray, offset: float, ratio: float = KALPHA2_RATIO,
+                     terms: int | None = None) -> np.ndarray:
+    """Σ_k (−ratio)^k I(u − k·offset) on u = ln sin θ (2θ increasing, degrees), not clipped: the Kα1 part
+    of a doublet whose Kα2 lines sit `offset` above their Kα1 lines on u (a negative offset: below).
+    `terms` defaults to those down to ratio^k = 1e-4; a point whose partner is off the scan has none."""
+    if terms is None:
+        terms = int(np.ceil(np.log(1e-4) / np.log(ratio))) if 0 < ratio < 1 else 1 + (ratio > 0)
+    u = np.log(np.sin(np.radians(np.asarray(two_theta_deg, dtype=float) / 2.0)))
+    intensity = np.asarray(intensity, dtype=float)
+    stripped = intensity.copy()
+    for k in range(1, terms):
+        stripped += (-ratio) ** k * np.interp(u - k * offset, u, intensity, left=0.0, right=0.0)
+    return stripped
