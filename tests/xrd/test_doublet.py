@@ -88,3 +88,20 @@ def test_auto_follows_the_scan_and_a_given_choice_is_followed_as_given():
     assert radiation.kalpha1_angstrom == pytest.approx(WAVELENGTHS_ANGSTROM["CuKa1"], rel=1e-5)
     assert scan_radiation_kalpha2(doublet_points, doublet_counts, Radiation.named("CuKa"), "keep")[1:] == (False, "not looked")
     assert scan_radiation_kalpha2(doublet_points, doublet_counts, Radiation.named(0.8), "auto")[1:] == (False, "not looked")
+
+
+def test_axial_divergence_asymmetry_is_not_a_doublet():
+    """A lab instrument's split profile (Caglioti widths, a = A / tan 2θ with A = 0.2, four times the augmenter's
+    largest) leans every line one way, as Kα2 does, but the line stays one line."""
+    kalpha1, kalpha2 = WAVELENGTHS_ANGSTROM["CuKa1"], WAVELENGTHS_ANGSTROM["CuKa2"]
+    peaks = XRDSimulator("CuKa1", (5, 150)).simulate(SILICON)
+    grid = TwoThetaGrid(10.0, 120.0, 0.01)
+    lab = ProfileSettings("gaussian", crystallite_size_nm=100, caglioti_uvw=(0.004, -0.002, 0.003), axial_asymmetry=0.2)
+    for doublet, verdict in ((False, "one line"), (True, "doublet")):
+        two_theta, intensity = peaks.two_theta, peaks.intensity
+        if doublet:
+            two_theta = np.concatenate([two_theta, d_to_two_theta(two_theta_to_d(two_theta, kalpha1), kalpha2)])
+            intensity = np.concatenate([intensity, 0.5 * intensity])
+        profile = render_profile(two_theta, intensity, grid, lab, kalpha1)
+        counts = np.random.default_rng(0).poisson(1e4 * profile / profile.max() + 500).astype(float)
+        assert evidence(grid.points, counts, "Cu").verdict == verdict
