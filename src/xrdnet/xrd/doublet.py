@@ -16,9 +16,11 @@ mass left by stripping forward and mirrored, over the scan's mass:
   - a doublet:        F ≈ 0, M > 0    (contrast (M − F)/(M + F) ≈ 1)
   - one line:         F ≈ M > 0       (contrast ≈ 0: a line is symmetric)
   - lines broader than the split, or lost in noise: F, M ≈ 0, and the scan cannot tell.
+A line cut by the scan's end is one-sided, so holes within _EDGE_DEG of either end are not counted.
 The thresholds were chosen on scans of synthetic validation crystals (the robustness screen): with
-them no scan of 60 in each of CuKα and MoKα, 0.03-0.5° widths, 10²-10⁴ counts and a 50 % background
-was read the wrong way; a scan that cannot tell is read as its radiation says.
+them none of 2,800 scans of 200 crystals was read the wrong way (CuKα with 0.1°, 0.3° and 0.5° lines
+and 10², 10³ and 10⁴ counts, MoKα, each with and without Kα2; CuKα with a low-angle rise or a 5 %
+impurity); a scan that cannot tell is read as its radiation says.
 """
 
 from __future__ import annotations
@@ -34,9 +36,10 @@ from xrdnet.xrd.wavelengths import KALPHA2_RATIO, WAVELENGTHS_ANGSTROM, Radiatio
 _TERMS = 5               # Rachinger series terms (xrd.measured.rachinger_series): the sixth is r^5 = 3 % of a line
 _SMOOTH_DEG = 0.05       # counting noise digs holes too: the scan is averaged over this width first
 MIN_NEGATIVE_MASS = 0.002  # F + M below this: lines broader than the split, or noise; the scan cannot tell
-DOUBLET_CONTRAST = 0.5     # contrast above: a doublet
-ONE_LINE_CONTRAST = 0.25   # contrast below: one line
+DOUBLET_CONTRAST = 0.6     # contrast above: a doublet
+ONE_LINE_CONTRAST = 0.2    # contrast below: one line
 _MATCH_RELATIVE = 5e-4     # a single wavelength within this of an anode's Kα1 or Kα mean is that anode's Kα
+_EDGE_DEG = 2.0            # a line cut by the scan's end is one-sided: holes this close to either end do not count
 
 VERDICTS = ("doublet", "one line", "cannot tell")
 
@@ -83,8 +86,9 @@ def doublet_evidence(two_theta_deg: np.ndarray, counts: np.ndarray, doublet: Rad
     if mass <= 0:
         return DoubletEvidence(0.0, 0.0)
     offset = float(np.log(doublet.kalpha2_angstrom / doublet.kalpha1_angstrom))
+    inner = (two_theta_deg > two_theta_deg[0] + _EDGE_DEG) & (two_theta_deg < two_theta_deg[-1] - _EDGE_DEG)
     holes = [-float(np.sum(np.minimum(rachinger_series(two_theta_deg, counts, sign * offset, doublet.kalpha2_ratio,
-                                                       _TERMS), 0.0))) / mass for sign in (1.0, -1.0)]
+                                                       _TERMS)[inner], 0.0))) / mass for sign in (1.0, -1.0)]
     return DoubletEvidence(*holes)
 
 
