@@ -41,8 +41,6 @@ ONE_LINE_CONTRAST = 0.2    # contrast below: one line
 _MATCH_RELATIVE = 5e-4     # a single wavelength within this of an anode's Kα1 or Kα mean is that anode's Kα
 _EDGE_DEG = 2.0            # a line cut by the scan's end is one-sided: holes this close to either end do not count
 
-VERDICTS = ("doublet", "one line", "cannot tell")
-
 
 @dataclass(frozen=True)
 class DoubletEvidence:

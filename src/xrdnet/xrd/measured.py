@@ -284,8 +284,7 @@ def strip_kalpha2(two_theta_deg: np.ndarray, intensity: np.ndarray, relative_spl
     intensity = np.asarray(intensity, dtype=float)
     if two_theta_deg.size and np.any(np.diff(two_theta_deg) <= 0):
         raise ValueError("Kα2 stripping needs 2θ in increasing order")
-    kalpha1 = 1.0 - ratio * relative_split / (1.0 + ratio)  # λ1 / λ (kalpha1_wavelength)
-    offset = np.log1p(relative_split / kalpha1)              # ln(λ2 / λ1)
+    offset = np.log1p(relative_split / kalpha1_wavelength(1.0, relative_split, ratio))  # ln(λ2 / λ1), λ = 1
     return np.maximum(rachinger_series(two_theta_deg, intensity, offset, ratio), 0.0)
 
 
@@ -294,7 +293,7 @@ def rachinger_series(two_theta_deg: np.ndarray, intensity: np.ndarray, offset: f
     """Σ_k (−ratio)^k I(u − k·offset) on u = ln sin θ (2θ increasing, degrees), not clipped: the Kα1 part
     of a doublet whose Kα2 lines sit `offset` above their Kα1 lines on u (a negative offset: below).
     `terms` defaults to those down to ratio^k = 1e-4; a point whose partner is off the scan has none."""
-    if terms is None:
+    if terms is None:  # ratio 0: nothing to strip; ratio ≥ 1 does not converge, so only the first correction
         terms = int(np.ceil(np.log(1e-4) / np.log(ratio))) if 0 < ratio < 1 else 1 + (ratio > 0)
     u = np.log(np.sin(np.radians(np.asarray(two_theta_deg, dtype=float) / 2.0)))
     intensity = np.asarray(intensity, dtype=float)
