@@ -31,7 +31,7 @@ import numpy as np
 from scipy.ndimage import uniform_filter1d
 
 from xrdnet.xrd.measured import rachinger_series
-from xrdnet.xrd.wavelengths import KALPHA2_RATIO, WAVELENGTHS_ANGSTROM, Radiation
+from xrdnet.xrd.wavelengths import KALPHA2_RATIO, KALPHA_DOUBLET_NAMES, WAVELENGTHS_ANGSTROM, Radiation
 
 _TERMS = 5               # Rachinger series terms (xrd.measured.rachinger_series): the sixth is r^5 = 3 % of a line
 _SMOOTH_DEG = 0.05       # counting noise digs holes too: the scan is averaged over this width first
@@ -97,9 +97,7 @@ def candidate_doublet(radiation: Radiation) -> Radiation | None:
     if radiation.doublet:
         return radiation
     line = radiation.kalpha1_angstrom
-    for name in WAVELENGTHS_ANGSTROM:
-        if not (name.endswith("Ka") and f"{name}1" in WAVELENGTHS_ANGSTROM):
-            continue
+    for name in KALPHA_DOUBLET_NAMES:
         kalpha1, kalpha2 = WAVELENGTHS_ANGSTROM[f"{name}1"], WAVELENGTHS_ANGSTROM[f"{name}2"]
         if abs(line / kalpha1 - 1.0) < _MATCH_RELATIVE and abs(line - kalpha1) <= abs(line - WAVELENGTHS_ANGSTROM[name]):
             return Radiation(line, line * kalpha2 / kalpha1, KALPHA2_RATIO)

@@ -80,14 +80,19 @@ def kalpha1_wavelength(wavelength_angstrom: float, relative_split: float, ratio:
     return wavelength_angstrom * (1.0 - ratio * relative_split / (1.0 + ratio))
 
 
+# the Kα weighted-mean lines of the table whose Kα1 and Kα2 it also holds ('CuKa', 'MoKa', ...): the known doublets
+KALPHA_DOUBLET_NAMES = tuple(name for name in WAVELENGTHS_ANGSTROM
+                             if name.endswith("Ka") and f"{name}1" in WAVELENGTHS_ANGSTROM)
+
+
 def kalpha_relative_split(wavelength: str | float) -> float | None:
     """(λ2 − λ1)/λ of a Kα doublet named by its mean line ('CuKa', 'MoKa', ...); None for anything else."""
     if not isinstance(wavelength, str):
         return None
     key = wavelength.strip().lower()
-    for name, mean in WAVELENGTHS_ANGSTROM.items():
-        if name.lower() == key and name.endswith("Ka") and f"{name}1" in WAVELENGTHS_ANGSTROM:
-            return (WAVELENGTHS_ANGSTROM[f"{name}2"] - WAVELENGTHS_ANGSTROM[f"{name}1"]) / mean
+    for name in KALPHA_DOUBLET_NAMES:
+        if name.lower() == key:
+            return (WAVELENGTHS_ANGSTROM[f"{name}2"] - WAVELENGTHS_ANGSTROM[f"{name}1"]) / WAVELENGTHS_ANGSTROM[name]
     return None
 
 
