@@ -93,3 +93,44 @@ def test_indexing_v3_differs_from_indexing_only_in_the_orthorhombic_fit():
     assert new[fraction] >= old[fraction]  # rutile's tetragonal cell is an orthorhombic one with a = b
     q2, heights, tol = _lines(REFERENCE["Mg2SiO4 (forsterite)"].structure())
     assert indexing_ortho.line_features_v3(q2, heights, tol)[fraction] >= 0.95 > indexing.line_features(q2, heights, tol)[fraction]
+
+
+# cells whose first lines none of v3's 120 assignments names right (rounded from a random search)
+WIDE_CELLS = {
+    "Fddd": ((4.17, 6.53, 11.08), [[0.83, 0.06, 0.09], [0.96, 0.75, 0.34]]),
+    "Pccn": ((4.8, 6.0, 8.91), [[0.48, 0.64, 0.38], [0.99, 0.41, 0.3]]),
+}
+
+
+@pytest.mark.parametrize("group", list(WIDE_CELLS))
+def test_the_wide_search_of_indexing_v5_finds_cells_that_v3_misses(group):
+    axes, coords = WIDE_CELLS[group]
+    q2, _, tol = _lines(Structure.from_spacegroup(group, Lattice.orthorhombic(*axes), ["Ca", "O"], coords))
+    q2, tol = q2[: indexing.N_FIT_LINES], tol[: indexing.N_FIT_LINES]
+    narrow = indexing.fit_family(indexing_ortho.orthorhombic_family(), q2, tol)
+    wide = indexing.fit_family(indexing_ortho.wide_orthorhombic_family(), q2, tol)
+    assert narrow.fraction_indexed < 0.95
+    assert wide.fraction_indexed >= 0.95 and wide.log_m >= 3.0 > narrow.log_m
+    np.testing.assert_allclose(np.sort(1.0 / np.sqrt(wide.params)), axes, rtol=2e-3)
+
+
+def test_indexing_v5_is_v4_with_only_the_orthorhombic_fits_widened():
+    from xrdnet.xrd import indexing_impurity
+
+    half = indexing.N_FEATURES
+    orthorhombic = np.zeros(2 * half, dtype=bool)
+    orthorhombic[indexing.FEATURE_GROUPS["orthorhombic"]] = True
+    orthorhombic[half:] = orthorhombic[:half]
+    family = indexing_ortho.wide_orthorhombic_family()
+    assert family.seed_lines.shape == (indexing_ortho.WIDE_N_ASSIGNMENTS, 3)
+    assert family.seed_lines.max() == indexing_ortho.WIDE_N_TRIAL_LINES - 1  # the 7th line is used
+    fraction = indexing.FEATURE_NAMES.index("orthorhombic_fraction_indexed")
+    axes, coords = WIDE_CELLS["Fddd"]
+    for structure in (REFERENCE["TiO2 (rutile)"].structure(),
+                      Structure.from_spacegroup("Fddd", Lattice.orthorhombic(*axes), ["Ca", "O"], coords)):
+        q2, heights, tol = _lines(structure)
+        v4 = indexing_impurity.line_features_v4(q2, heights, tol)
+        v5 = indexing_impurity.line_features_v5(q2, heights, tol)
+        np.testing.assert_array_equal(v5[~orthorhombic], v4[~orthorhombic])
+        assert v5[fraction] >= v4[fraction]
+    assert v5[fraction] >= 0.95 > v4[fraction]  # the Fddd cell, on all its lines

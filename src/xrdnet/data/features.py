@@ -13,6 +13,8 @@ Feature sets (data.features; a checkpoint records its set in data_info["features
     indexing_v3  the 90 of `indexing`, the orthorhombic fit's trial cells from `xrdnet.xrd.indexing_ortho`
     indexing_v4  indexing_v3 on all lines and on the strong lines, fits forgiving a few unindexed lines:
                  robust to an impurity phase (`xrdnet.xrd.indexing_impurity`)
+    indexing_v5  indexing_v4 with a wider orthorhombic trial-cell search (`xrdnet.xrd.indexing_ortho`)
+    indexing_v6  indexing_v5, then a monoclinic fit (`xrdnet.xrd.indexing_low`) on all and on the strong lines
 """
 
 from __future__ import annotations
@@ -58,6 +60,10 @@ FEATURE_SETS: dict[str, FeatureSet] = {
     "indexing_v3": FeatureSet(indexing_ortho.line_features_v3, indexing_ortho.N_FEATURES, (indexing, indexing_ortho, trial_assignments)),
     "indexing_v4": FeatureSet(indexing_impurity.line_features_v4, indexing_impurity.N_FEATURES,
                               (indexing, indexing_ortho, trial_assignments, indexing_impurity)),
+    "indexing_v5": FeatureSet(indexing_impurity.line_features_v5, indexing_impurity.N_FEATURES,
+                              (indexing, indexing_ortho, trial_assignments, indexing_impurity)),
+    "indexing_v6": FeatureSet(indexing_impurity.line_features_v6, indexing_impurity.N_FEATURES_V6,
+                              (indexing, indexing_ortho, indexing_low, trial_assignments, indexing_impurity)),
 }
 FEATURE_KINDS = tuple(FEATURE_SETS)
 

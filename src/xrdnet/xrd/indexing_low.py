@@ -107,9 +107,9 @@ def _monoclinic_family(h_max: int = 6, l_max: int = 6, n_assignments: int = 150)
 
 
 @functools.cache
-def monoclinic_family() -> _Family:
+def monoclinic_family(n_assignments: int = 150) -> _Family:
     """The monoclinic-P family, built on first use (choosing its trial assignments takes a fraction of a second)."""
-    return _monoclinic_family()
+    return _monoclinic_family(n_assignments=n_assignments)
 
 
 def monoclinic_cell(params: np.ndarray) -> tuple[float, float, float, float]:
@@ -135,9 +135,13 @@ indexing_v2 adds, on the same first N_FIT_LINES lines:
 """
 
 
-def monoclinic_features(q2: np.ndarray, tol: np.ndarray) -> np.ndarray:
-    """(len(LOW_FEATURE_NAMES),) features of the best monoclinic cell of lines q2 (Å⁻²); zeros with < 5 lines."""
-    fit = fit_family(monoclinic_family(), q2, tol)
+def monoclinic_features(q2: np.ndarray, tol: np.ndarray, family: _Family | None = None,
+                        unindexed_allowed: float = 0.0) -> np.ndarray:
+    """(len(LOW_FEATURE_NAMES),) features of the best monoclinic cell of lines q2 (Å⁻²); zeros with < 5 lines.
+
+    family: the monoclinic fit (default `monoclinic_family()`); unindexed_allowed as in `indexing.fit_family`.
+    """
+    fit = fit_family(family or monoclinic_family(), q2, tol, unindexed_allowed)
     if fit is None:
         return np.zeros(len(LOW_FEATURE_NAMES))
     b_param, a_param, c_param, d_param = fit.params

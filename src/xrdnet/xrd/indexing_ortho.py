@@ -42,6 +42,9 @@ from xrdnet.xrd.trial_assignments import covering_assignments
 N_TRIAL_LINES = 6  # assignments name lines among the first this many
 N_ASSIGNMENTS = 120  # trial cells per pattern (indexing's orthorhombic fit also makes at most 120)
 HKL_LIMIT = 3  # reflections with 0 <= h, k, l <= this are assignable
+# the wider search of `indexing_v5`: more assignments, one more early line to choose from
+WIDE_N_ASSIGNMENTS = 360
+WIDE_N_TRIAL_LINES = 7
 
 
 def _orthorhombic_hkl() -> np.ndarray:
@@ -100,6 +103,11 @@ def orthorhombic_family(n_assignments: int = N_ASSIGNMENTS, n_lines: int = N_TRI
     positions, reflections = covering_assignments(seeds, sample_q2, n_lines, n_assignments)
     return dataclasses.replace(indexing.FAMILIES["orthorhombic"], seeds=seeds, seed_tuples=reflections,
                                seed_lines=positions, line_tuples_from=n_lines)
+
+
+def wide_orthorhombic_family() -> _Family:
+    """The orthorhombic fit of `indexing_v5`: WIDE_N_ASSIGNMENTS assignments on the first WIDE_N_TRIAL_LINES lines."""
+    return orthorhombic_family(WIDE_N_ASSIGNMENTS, WIDE_N_TRIAL_LINES)
 
 
 # ---- the indexing_v3 feature set --------------------------------------------------------------------
