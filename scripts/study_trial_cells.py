@@ -7,8 +7,10 @@ pseudo-Voigt render the features use). Cost: ms per pattern of the whole feature
 measured side by side in one process (alternating per pattern) on the same rendered profiles, so a
 loaded machine slows both alike: read the ratio.
 
-Example:
+Examples:
     PYTHONPATH=src python scripts/study_trial_cells.py --items 300 --timing 500
+    # as indexing_v4/v5 fit (2 of 20 lines may stay unindexed: solved = >= 85 % indexed, ln M >= 3)
+    PYTHONPATH=src python scripts/study_trial_cells.py --unindexed 0.1 --classes orthorhombic monoclinic triclinic
 """
 
 from __future__ import annotations
@@ -44,6 +46,8 @@ def main(argv=None):
     parser.add_argument("--items", type=int, default=300, help="validation items per class for the solve rate")
     parser.add_argument("--timing", type=int, default=500, help="validation profiles for the cost comparison")
     parser.add_argument("--classes", nargs="*", default=["orthorhombic", "monoclinic"])
+    parser.add_argument("--unindexed", type=float, default=0.0,
+                        help="fraction of the fitted lines a fit may leave unindexed (indexing_v4/v5: 0.1)")
     parser.add_argument("--baseline-indexing", default=None,
                         help="another checkout's indexing.py (e.g. /work/main/src/xrdnet/xrd/indexing.py), timed alongside")
     args = parser.parse_args(argv)
@@ -51,7 +55,7 @@ def main(argv=None):
     from xrdnet.crystal import CRYSTAL_SYSTEMS
     from xrdnet.data.datamodule import stratified_split
     from xrdnet.data.dataset import PeakListSet
-    from xrdnet.xrd import indexing, indexing_low, indexing_ortho
+    from xrdnet.xrd import indexing, indexing_impurity, indexing_low, indexing_ortho
     from xrdnet.xrd.profile import ProfileSettings, TwoThetaGrid, render_profile
 
     dataset = PeakListSet.load(args.synthetic)
@@ -61,13 +65,14 @@ def main(argv=None):
     wavelength = dataset.wavelength_angstrom
     fits = {"orthorhombic (indexing)": indexing.FAMILIES["orthorhombic"],
             "orthorhombic (indexing_v3)": indexing_ortho.orthorhombic_family(),
+            "orthorhombic (indexing_v5)": indexing_ortho.wide_orthorhombic_family(),
             "monoclinic (indexing_v2)": indexing_low.monoclinic_family()}
 
     def solved(family, two_theta):
         q2 = indexing.q_squared(two_theta, wavelength)[:indexing.N_FIT_LINES]
         tol = indexing.q_squared_tolerance(two_theta, wavelength)[:indexing.N_FIT_LINES]
-        fit = indexing.fit_family(family, q2, tol)
-        return fit is not None and fit.fraction_indexed >= 0.95 and fit.log_m >= 3.0
+        fit = indexing.fit_family(family, q2, tol, args.unindexed)
+        return fit is not None and fit.fraction_indexed >= 0.95 - args.unindexed and fit.log_m >= 3.0
 
     print("| class | lines | " + " | ".join(fits) + " |")
     print("|---|---|" + "---|" * len(fits))
@@ -83,7 +88,8 @@ def main(argv=None):
             rates = [np.mean([solved(family, lines) for lines in line_lists]) for family in fits.values()]
             print(f"| {name} ({len(items)}) | {kind} | " + " | ".join(f"{r:.3f}" for r in rates) + " |", flush=True)
 
-    sets = {"indexing": indexing.line_features, "indexing_v3": indexing_ortho.line_features_v3}
+    sets = {"indexing": indexing.line_features, "indexing_v3": indexing_ortho.line_features_v3,
+            "indexing_v4": indexing_impurity.line_features_v4, "indexing_v5": indexing_impurity.line_features_v5}
     if args.baseline_indexing:
         import importlib.util
 
