@@ -55,7 +55,7 @@ def main(argv=None):
     from xrdnet.crystal import CRYSTAL_SYSTEMS
     from xrdnet.data.datamodule import stratified_split
     from xrdnet.data.dataset import PeakListSet
-    from xrdnet.xrd import indexing, indexing_impurity, indexing_low, indexing_ortho
+    from xrdnet.xrd import indexing, indexing_impurity, indexing_low, indexing_ortho, indexing_wide
     from xrdnet.xrd.profile import ProfileSettings, TwoThetaGrid, render_profile
 
     dataset = PeakListSet.load(args.synthetic)
@@ -89,7 +89,7 @@ def main(argv=None):
             print(f"| {name} ({len(items)}) | {kind} | " + " | ".join(f"{r:.3f}" for r in rates) + " |", flush=True)
 
     sets = {"indexing": indexing.line_features, "indexing_v3": indexing_ortho.line_features_v3,
-            "indexing_v4": indexing_impurity.line_features_v4, "indexing_v5": indexing_impurity.line_features_v5}
+            "indexing_v4": indexing_impurity.line_features_v4, "indexing_v5": indexing_wide.line_features_v5}
     if args.baseline_indexing:
         import importlib.util
 

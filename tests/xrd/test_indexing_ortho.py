@@ -113,24 +113,3 @@ def test_the_wide_search_of_indexing_v5_finds_cells_that_v3_misses(group):
     assert wide.fraction_indexed >= 0.95 and wide.log_m >= 3.0 > narrow.log_m
     np.testing.assert_allclose(np.sort(1.0 / np.sqrt(wide.params)), axes, rtol=2e-3)
 
-
-def test_indexing_v5_is_v4_with_only_the_orthorhombic_fits_widened():
-    from xrdnet.xrd import indexing_impurity
-
-    half = indexing.N_FEATURES
-    orthorhombic = np.zeros(2 * half, dtype=bool)
-    orthorhombic[indexing.FEATURE_GROUPS["orthorhombic"]] = True
-    orthorhombic[half:] = orthorhombic[:half]
-    family = indexing_ortho.wide_orthorhombic_family()
-    assert family.seed_lines.shape == (indexing_ortho.WIDE_N_ASSIGNMENTS, 3)
-    assert family.seed_lines.max() == indexing_ortho.WIDE_N_TRIAL_LINES - 1  # the 7th line is used
-    fraction = indexing.FEATURE_NAMES.index("orthorhombic_fraction_indexed")
-    axes, coords = WIDE_CELLS["Fddd"]
-    for structure in (REFERENCE["TiO2 (rutile)"].structure(),
-                      Structure.from_spacegroup("Fddd", Lattice.orthorhombic(*axes), ["Ca", "O"], coords)):
-        q2, heights, tol = _lines(structure)
-        v4 = indexing_impurity.line_features_v4(q2, heights, tol)
-        v5 = indexing_impurity.line_features_v5(q2, heights, tol)
-        np.testing.assert_array_equal(v5[~orthorhombic], v4[~orthorhombic])
-        assert v5[fraction] >= v4[fraction]
-    assert v5[fraction] >= 0.95 > v4[fraction]  # the Fddd cell, on all its lines

@@ -13,8 +13,8 @@ Feature sets (data.features; a checkpoint records its set in data_info["features
     indexing_v3  the 90 of `indexing`, the orthorhombic fit's trial cells from `xrdnet.xrd.indexing_ortho`
     indexing_v4  indexing_v3 on all lines and on the strong lines, fits forgiving a few unindexed lines:
                  robust to an impurity phase (`xrdnet.xrd.indexing_impurity`)
-    indexing_v5  indexing_v4 with a wider orthorhombic trial-cell search (`xrdnet.xrd.indexing_ortho`)
-    indexing_v6  indexing_v5, then a monoclinic fit (`xrdnet.xrd.indexing_low`) on all and on the strong lines
+    indexing_v5  indexing_v4 with a wider orthorhombic trial-cell search (`xrdnet.xrd.indexing_wide`)
+    indexing_v6  indexing_v5, then a monoclinic fit on all and on the strong lines (`xrdnet.xrd.indexing_wide`)
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from xrdnet.data.augment import PeakAugmenter
 from xrdnet.data.dataset import PeakListSet, build_lock
 from xrdnet.utils.atomic import atomic_path
 from xrdnet.utils.threads import single_threaded_worker
-from xrdnet.xrd import indexing, indexing_impurity, indexing_low, indexing_ortho, trial_assignments
+from xrdnet.xrd import indexing, indexing_impurity, indexing_low, indexing_ortho, indexing_wide, trial_assignments
 from xrdnet.xrd.indexing import indexing_features
 from xrdnet.xrd.profile import ProfileSettings, TwoThetaGrid, render_profile
 
@@ -60,10 +60,10 @@ FEATURE_SETS: dict[str, FeatureSet] = {
     "indexing_v3": FeatureSet(indexing_ortho.line_features_v3, indexing_ortho.N_FEATURES, (indexing, indexing_ortho, trial_assignments)),
     "indexing_v4": FeatureSet(indexing_impurity.line_features_v4, indexing_impurity.N_FEATURES,
                               (indexing, indexing_ortho, trial_assignments, indexing_impurity)),
-    "indexing_v5": FeatureSet(indexing_impurity.line_features_v5, indexing_impurity.N_FEATURES,
-                              (indexing, indexing_ortho, trial_assignments, indexing_impurity)),
-    "indexing_v6": FeatureSet(indexing_impurity.line_features_v6, indexing_impurity.N_FEATURES_V6,
-                              (indexing, indexing_ortho, indexing_low, trial_assignments, indexing_impurity)),
+    "indexing_v5": FeatureSet(indexing_wide.line_features_v5, indexing_wide.N_FEATURES_V5,
+                              (indexing, indexing_ortho, trial_assignments, indexing_impurity, indexing_wide)),
+    "indexing_v6": FeatureSet(indexing_wide.line_features_v6, indexing_wide.N_FEATURES_V6,
+                              (indexing, indexing_ortho, indexing_low, trial_assignments, indexing_impurity, indexing_wide)),
 }
 FEATURE_KINDS = tuple(FEATURE_SETS)
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from xrdnet.xrd import indexing, indexing_low, indexing_ortho
+from xrdnet.xrd import indexing, indexing_ortho
 from xrdnet.xrd.indexing import _Family
 
 UNINDEXED_ALLOWED = 0.1  # fraction of the fitted lines a figure of merit may leave unindexed
@@ -33,8 +33,6 @@ N_FEATURES = len(FEATURE_NAMES)
 FEATURE_DOC = indexing.FEATURE_DOC + f"""
 indexing_v4: the indexing_v3 vector twice, each fit's M leaving out the worst {UNINDEXED_ALLOWED:.0%} of its
 lines: all_* from every picked line, strong_* from the lines at least {STRONG_LINE_HEIGHT:.0%} of the strongest.
-indexing_v5: the same features as indexing_v4; orthorhombic_* from the wider trial search
-({indexing_ortho.WIDE_N_ASSIGNMENTS} assignments on the first {indexing_ortho.WIDE_N_TRIAL_LINES} lines).
 """
 
 
@@ -59,30 +57,3 @@ def line_features_v4(q2: np.ndarray, heights: np.ndarray, tol: np.ndarray,
         return np.concatenate([every, every])
     return np.concatenate([every, forgiving_v3_features(q2[strong], heights[strong], tol[strong], orthorhombic)])
 
-
-def line_features_v5(q2: np.ndarray, heights: np.ndarray, tol: np.ndarray) -> np.ndarray:
-    """(N_FEATURES,) `indexing_v4` with the wider orthorhombic search (`indexing_ortho.wide_orthorhombic_family`)."""
-    return line_features_v4(q2, heights, tol, orthorhombic=indexing_ortho.wide_orthorhombic_family())
-
-
-MONOCLINIC_ASSIGNMENTS = 300  # trial cells of the monoclinic fit of indexing_v6
-FEATURE_NAMES_V6 = FEATURE_NAMES + [f"{half}_{name}" for half in ("all", "strong") for name in indexing_low.LOW_FEATURE_NAMES]
-N_FEATURES_V6 = len(FEATURE_NAMES_V6)
-
-
-def line_features_v6(q2: np.ndarray, heights: np.ndarray, tol: np.ndarray,
-                     strong_line_height: float = STRONG_LINE_HEIGHT) -> np.ndarray:
-    """(N_FEATURES_V6,) `indexing_v5`, then the monoclinic fit on all lines and on the strong lines."""
-    q2, heights, tol = (np.asarray(a, dtype=float) for a in (q2, heights, tol))
-    family = indexing_low.monoclinic_family(MONOCLINIC_ASSIGNMENTS)
-
-    def monoclinic(lines):
-        if not lines.any():
-            return np.zeros(len(indexing_low.LOW_FEATURE_NAMES))
-        n = indexing.N_FIT_LINES
-        return indexing_low.monoclinic_features(q2[lines][:n], tol[lines][:n], family, UNINDEXED_ALLOWED)
-
-    every = np.ones(q2.shape, dtype=bool)
-    strong = heights >= strong_line_height
-    return np.concatenate([line_features_v5(q2, heights, tol), monoclinic(every),
-                           monoclinic(every) if strong.all() else monoclinic(strong)])
