@@ -46,14 +46,23 @@ def forgiving_v3_features(q2: np.ndarray, heights: np.ndarray, tol: np.ndarray,
     return indexing.line_features(q2, heights, tol, families=families, unindexed_allowed=UNINDEXED_ALLOWED)
 
 
-def line_features_v4(q2: np.ndarray, heights: np.ndarray, tol: np.ndarray,
-                     strong_line_height: float = STRONG_LINE_HEIGHT, orthorhombic: _Family | None = None) -> np.ndarray:
-    """(N_FEATURES,) features of lines q2 (Å⁻², ascending), heights (fraction of max), tolerances tol (Å⁻²):
-    all lines, then the strong lines (height >= strong_line_height) only; the same twice when every line is strong."""
+def on_all_and_strong_lines(describe, q2: np.ndarray, heights: np.ndarray, tol: np.ndarray,
+                            strong_line_height: float = STRONG_LINE_HEIGHT) -> np.ndarray:
+    """describe(q2, heights, tol) of all lines, then of the strong lines (height >= strong_line_height) only;
+    the same twice when every line is strong."""
     q2, heights, tol = (np.asarray(a, dtype=float) for a in (q2, heights, tol))
-    every = forgiving_v3_features(q2, heights, tol, orthorhombic)
+    every = describe(q2, heights, tol)
     strong = heights >= strong_line_height
     if strong.all():
         return np.concatenate([every, every])
-    return np.concatenate([every, forgiving_v3_features(q2[strong], heights[strong], tol[strong], orthorhombic)])
+    return np.concatenate([every, describe(q2[strong], heights[strong], tol[strong])])
 
+
+def line_features_v4(q2: np.ndarray, heights: np.ndarray, tol: np.ndarray,
+                     strong_line_height: float = STRONG_LINE_HEIGHT, orthorhombic: _Family | None = None) -> np.ndarray:
+    """(N_FEATURES,) features of lines q2 (Å⁻², ascending), heights (fraction of max), tolerances tol (Å⁻²):
+    the forgiving `indexing_v3` features of all lines, then of the strong lines (`on_all_and_strong_lines`)."""
+    def describe(q2, heights, tol):
+        return forgiving_v3_features(q2, heights, tol, orthorhombic)
+
+    return on_all_and_strong_lines(describe, q2, heights, tol, strong_line_height)

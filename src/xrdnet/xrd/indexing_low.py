@@ -137,10 +137,15 @@ indexing_v2 adds, on the same first N_FIT_LINES lines:
 
 def monoclinic_features(q2: np.ndarray, tol: np.ndarray, family: _Family | None = None,
                         unindexed_allowed: float = 0.0) -> np.ndarray:
-    """(len(LOW_FEATURE_NAMES),) features of the best monoclinic cell of lines q2 (Å⁻²); zeros with < 5 lines.
+    """(len(LOW_FEATURE_NAMES),) features of the best monoclinic cell of the first N_FIT_LINES of lines q2
+    (Å⁻², ascending); zeros with < 5 lines.
 
     family: the monoclinic fit (default `monoclinic_family()`); unindexed_allowed as in `indexing.fit_family`.
     """
+    q2 = np.asarray(q2, dtype=float)[:indexing.N_FIT_LINES]
+    tol = np.asarray(tol, dtype=float)[:indexing.N_FIT_LINES]
+    if q2.size == 0:
+        return np.zeros(len(LOW_FEATURE_NAMES))
     fit = fit_family(family or monoclinic_family(), q2, tol, unindexed_allowed)
     if fit is None:
         return np.zeros(len(LOW_FEATURE_NAMES))
@@ -153,9 +158,4 @@ def monoclinic_features(q2: np.ndarray, tol: np.ndarray, family: _Family | None 
 
 def line_features_v2(q2: np.ndarray, heights: np.ndarray, tol: np.ndarray) -> np.ndarray:
     """(N_FEATURES,) `indexing.line_features` followed by the monoclinic fit (the `indexing_v2` set)."""
-    base = indexing.line_features(q2, heights, tol)
-    q2_fit = np.asarray(q2, dtype=float)[:indexing.N_FIT_LINES]
-    tol_fit = np.asarray(tol, dtype=float)[:indexing.N_FIT_LINES]
-    if q2_fit.size == 0:
-        return np.concatenate([base, np.zeros(len(LOW_FEATURE_NAMES))])
-    return np.concatenate([base, monoclinic_features(q2_fit, tol_fit)])
+    return np.concatenate([indexing.line_features(q2, heights, tol), monoclinic_features(q2, tol)])

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from xrdnet.xrd import indexing, indexing_impurity, indexing_low, indexing_ortho
+from xrdnet.xrd import indexing_impurity, indexing_low, indexing_ortho
 from xrdnet.xrd.indexing_impurity import STRONG_LINE_HEIGHT, UNINDEXED_ALLOWED
 
 MONOCLINIC_ASSIGNMENTS = 300  # trial cells of the monoclinic fit (150 in indexing_v2)
@@ -46,18 +46,15 @@ def line_features_v5(q2: np.ndarray, heights: np.ndarray, tol: np.ndarray) -> np
 
 def monoclinic_v6_features(q2: np.ndarray, tol: np.ndarray) -> np.ndarray:
     """(7,) the forgiving monoclinic fit of the first N_FIT_LINES of lines q2 (Å⁻², ascending); zeros without lines."""
-    if q2.size == 0:
-        return np.zeros(len(indexing_low.LOW_FEATURE_NAMES))
-    n = indexing.N_FIT_LINES
     family = indexing_low.monoclinic_family(MONOCLINIC_ASSIGNMENTS)
-    return indexing_low.monoclinic_features(q2[:n], tol[:n], family, UNINDEXED_ALLOWED)
+    return indexing_low.monoclinic_features(q2, tol, family, UNINDEXED_ALLOWED)
 
 
 def line_features_v6(q2: np.ndarray, heights: np.ndarray, tol: np.ndarray,
                      strong_line_height: float = STRONG_LINE_HEIGHT) -> np.ndarray:
     """(N_FEATURES_V6,) `indexing_v5`, then the monoclinic fit on all lines and on the strong lines."""
-    q2, heights, tol = (np.asarray(a, dtype=float) for a in (q2, heights, tol))
-    every = monoclinic_v6_features(q2, tol)
-    strong = heights >= strong_line_height
-    strong_half = every if strong.all() else monoclinic_v6_features(q2[strong], tol[strong])
-    return np.concatenate([line_features_v5(q2, heights, tol), every, strong_half])
+    def monoclinic(q2, heights, tol):
+        return monoclinic_v6_features(q2, tol)
+
+    return np.concatenate([line_features_v5(q2, heights, tol),
+                           indexing_impurity.on_all_and_strong_lines(monoclinic, q2, heights, tol, strong_line_height)])
