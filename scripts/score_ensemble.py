@@ -6,6 +6,10 @@ settings, feature set) and come from the same dataset and split, as seeds of one
 
     python scripts/score_ensemble.py --data-dir data outputs/xrd_best/runs/A/checkpoints/epoch_016.ckpt \\
         outputs/xrd_best/runs/B/checkpoints/epoch_016.ckpt
+
+With --cross the checkpoints may come from other datasets (another generator setting, say): all are
+scored on the first one's validation and test splits, which the others never trained on only when their
+datasets share no crystal with it (another seed or another generator setting).
 """
 
 from __future__ import annotations
@@ -20,9 +24,9 @@ from xrdnet.predictor import CrystalSystemPredictor
 from xrdnet.structures.aflow import AflowPrototypes
 
 
-def reads_same_inputs(predictors: list[CrystalSystemPredictor]) -> bool:
+def reads_same_inputs(predictors: list[CrystalSystemPredictor], same_split: bool = True) -> bool:
     infos = [p.module.hparams.data_info for p in predictors]
-    keys = ("grid", "profile", "wavelength_angstrom", "features", "training_data")
+    keys = ("grid", "profile", "wavelength_angstrom", "features") + (("training_data",) if same_split else ())
     return all(all(info.get(key) == infos[0].get(key) for key in keys) for info in infos[1:])
 
 
@@ -31,10 +35,12 @@ def main() -> None:
     parser.add_argument("checkpoints", nargs="+")
     parser.add_argument("--data-dir", default="data", help="dataset folder the checkpoints were trained from")
     parser.add_argument("--symprec", type=float, default=0.1, help="symmetry tolerance of the AFLOW labels (Å)")
+    parser.add_argument("--cross", action="store_true",
+                        help="checkpoints trained on other datasets too, all scored on the first one's splits")
     args = parser.parse_args()
     predictors = [CrystalSystemPredictor.from_checkpoint(path) for path in args.checkpoints]
-    if not reads_same_inputs(predictors):
-        parser.error("the checkpoints read different inputs or were trained on different splits")
+    if not reads_same_inputs(predictors, same_split=not args.cross):
+        parser.error("the checkpoints read different inputs" + ("" if args.cross else " or were trained on different splits"))
     first = predictors[0]
     datamodule = training_split(args.checkpoints[0], first, args.data_dir)
     sets = {}

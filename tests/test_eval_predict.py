@@ -54,6 +54,20 @@ def test_every_saved_checkpoint_carries_a_fitted_temperature_and_loads_weights_o
     assert trained["loads"] and all(weights_only is True for weights_only in trained["loads"]), trained["loads"]
 
 
+def test_the_run_summary_gives_the_validation_figures_of_the_kept_checkpoint(trained):
+    """metrics.json's val/ figures are the best checkpoint's (the one tested and shipped), not the last epoch's;
+    the check itself leaves the validation curve alone (one point per epoch)."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    last = torch.load(trained["checkpoint"].parent / "last.ckpt", map_location="cpu", weights_only=True)
+    (state,) = [value for key, value in last["callbacks"].items() if key.startswith("ModelCheckpoint")
+                and "'monitor': 'val/acc'" in key]
+    assert trained["metrics"]["val/acc"] == pytest.approx(float(state["best_model_score"]))
+    events = EventAccumulator(str(trained["root"] / "run" / "tensorboard"))
+    events.Reload()
+    assert len(events.Scalars("val/acc")) == 2  # the two epochs of conftest.trained
+
+
 def test_checkpoint_round_trip_in_a_fresh_process_gives_the_same_probabilities(trained, tmp_path):
     rng = np.random.default_rng(0)
     module = CrystalSystemClassifier.load_from_checkpoint(trained["checkpoint"], map_location="cpu", weights_only=True).eval()

@@ -72,6 +72,8 @@ def train(cfg: DictConfig) -> dict[str, float]:
     best_path = ""
     if trainer.checkpoint_callback is not None:
         best_path = trainer.checkpoint_callback.best_model_path
+    if cfg.get("train", True) and best_path:
+        metrics.update(validate_checkpoint(trainer, model, datamodule, best_path))
     if cfg.get("test", True):
         if not best_path and not cfg.get("train", True) and cfg.get("ckpt_path"):
             best_path = cfg.ckpt_path
@@ -88,6 +90,17 @@ def train(cfg: DictConfig) -> dict[str, float]:
     write_json_atomic(Path(cfg.paths.output_dir) / "metrics.json", summary)
     _print_summary(summary, cfg)
     return metrics
+
+
+def validate_checkpoint(trainer: L.Trainer, model: L.LightningModule, datamodule, path: str) -> dict[str, float]:
+    """Validation metrics of the checkpoint at `path`, so that a run's summary describes one model (the one it
+    tests and keeps), not the last epoch. Loggers are off meanwhile: the curves keep each epoch's own figures."""
+    loggers, trainer.loggers = trainer.loggers, []
+    try:
+        trainer.validate(model, datamodule=datamodule, ckpt_path=path, weights_only=True, verbose=False)
+    finally:
+        trainer.loggers = loggers
+    return {key: value for key, value in _scalars(trainer.callback_metrics).items() if key.startswith("val/")}
 
 
 def compile_network(model: L.LightningModule) -> None:

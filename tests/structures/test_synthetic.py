@@ -102,6 +102,8 @@ def test_elements_are_drawn_only_from_the_given_list():
     ({"generator": "ase"}, "generator must be one of"),
     ({"on_mismatch": "ignore"}, "on_mismatch must be one of"),
     ({"systems": ["hexagonl"]}, "unknown crystal system 'hexagonl'"),
+    ({"pseudo_symmetric": 1.5}, "pseudo_symmetric is a probability"),
+    ({"pseudo_symmetric": 0.2, "generator": "pyxtal"}, "pseudo_symmetric cells need generator=fast"),
 ])
 def test_bad_configuration_is_a_clear_error(options, message):
     with pytest.raises(ValueError, match=message):
@@ -135,3 +137,13 @@ def test_describe_is_json_and_names_the_settings():
     described = SyntheticStructures(50, seed=3, generator="pyxtal").describe()
     assert json.loads(json.dumps(described)) == described
     assert described["seed"] == 3 and described["generator"] == "pyxtal" and described["n"] == 50
+
+
+def test_pseudo_symmetric_cells_are_a_dataset_of_their_own_drawn_from_the_same_specs():
+    default, pseudo = SyntheticStructures(4, seed=1), SyntheticStructures(4, seed=1, pseudo_symmetric=0.5)
+    assert "pseudo_symmetric" not in default.describe()  # datasets built before the option keep their names
+    assert pseudo.describe()["pseudo_symmetric"] == 0.5
+    # the same specs (space group, sites, elements); cells drawn otherwise once the option is on
+    assert [pseudo.spec(i) for i in range(4)] == [default.spec(i) for i in range(4)]
+    lattices = [(default.get(i).structure.lattice.abc, pseudo.get(i).structure.lattice.abc) for i in range(4)]
+    assert any(np.abs(np.subtract(*pair)).max() > 1e-6 for pair in lattices)

@@ -9,6 +9,9 @@ from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
 from xrdnet.crystal import CRYSTAL_SYSTEMS, crystal_system_index
 from xrdnet.structures.mp_statistics import CombinationSampler, CrystalSpec, assign_species
 from xrdnet.structures.wyckoff_placement import (
+    PSEUDO_AXIS_RATIOS,
+    PSEUDO_DEVIATION,
+    PSEUDO_MONOCLINIC_BETA_DEG,
     TOLERANCE_FACTOR,
     element_radii,
     estimate_volume,
@@ -89,3 +92,46 @@ def test_volume_lies_between_covalent_and_van_der_waals_spheres():
     sphere = 4 / 3 * np.pi
     assert min(volumes) >= 1.1 * 8 * sphere * covalent**3
     assert max(volumes) <= 1.1 * 8 * sphere * vdw**3
+
+
+def _off_special(ratio: float, specials) -> float:
+    """Smallest relative distance of an axis ratio (either way round) from a special value."""
+    return min(abs(np.log(r / s)) for s in specials for r in (ratio, 1 / ratio))
+
+
+def test_pseudo_symmetric_cells_sit_near_a_higher_symmetry_metric_and_keep_their_own():
+    specials = PSEUDO_AXIS_RATIOS
+    limit = np.log(1 + PSEUDO_DEVIATION[1]) + 1e-9
+    rng = np.random.default_rng(5)
+    for _ in range(30):
+        tetragonal = random_lattice("tetragonal", 200.0, rng, pseudo_symmetric=1.0)
+        assert tetragonal.a == pytest.approx(tetragonal.b) and tetragonal.volume == pytest.approx(200.0)
+        assert min(abs(np.log(tetragonal.c / tetragonal.a / s)) for s in specials["tetragonal"]) <= limit
+        hexagonal = random_lattice("hexagonal", 150.0, rng, pseudo_symmetric=1.0)
+        assert hexagonal.gamma == pytest.approx(120)
+        assert min(abs(np.log(hexagonal.c / hexagonal.a / s)) for s in specials["hexagonal"]) <= limit
+        orthorhombic = random_lattice("orthorhombic", 300.0, rng, pseudo_symmetric=1.0)
+        a, b, c = orthorhombic.abc
+        assert orthorhombic.angles == pytest.approx((90, 90, 90)) and orthorhombic.volume == pytest.approx(300.0)
+        assert min(_off_special(x / y, specials["pair"]) for x, y in ((a, b), (b, c), (a, c))) <= limit
+        monoclinic = random_lattice("monoclinic", 300.0, rng, pseudo_symmetric=1.0)
+        a, b, c = monoclinic.abc
+        near_90 = PSEUDO_MONOCLINIC_BETA_DEG[0] <= monoclinic.beta <= PSEUDO_MONOCLINIC_BETA_DEG[1]
+        assert near_90 or min(_off_special(x / y, specials["pair"]) for x, y in ((a, b), (b, c), (a, c))) <= limit
+    # within 0.5 % of a special pair ratio: about 1 orthorhombic cell in 9 without the option, 1 in 2 with it
+    def near_fraction(pseudo_symmetric: float) -> float:
+        cells = [random_lattice("orthorhombic", 300.0, rng, pseudo_symmetric=pseudo_symmetric).abc for _ in range(400)]
+        return float(np.mean([min(_off_special(x / y, specials["pair"]) for x, y in ((a, b), (b, c), (a, c)))
+                              <= np.log(1.005) for a, b, c in cells]))
+
+    assert near_fraction(0.0) < 0.2 and near_fraction(1.0) > 0.35
+
+
+def test_pseudo_symmetric_orthorhombic_crystals_keep_their_label():
+    """A metric near a tetragonal or hexagonal one does not make the crystal so: the atoms decide, and
+    SpacegroupAnalyzer still finds the generating system for (nearly) all of them."""
+    specs = _specs(12, seed=4, systems=["orthorhombic"])
+    found = [crystal_system_index(SpacegroupAnalyzer(
+        place_on_wyckoff_positions(spec, np.random.default_rng(k), pseudo_symmetric=1.0), symprec=0.1
+    ).get_space_group_number()) for k, spec in enumerate(specs)]
+    assert sum(f == CRYSTAL_SYSTEMS.index("orthorhombic") for f in found) >= 11, found

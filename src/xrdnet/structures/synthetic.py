@@ -58,7 +58,9 @@ class SyntheticStructures:
     system differs from the generating one; system_weights: "mp" or "uniform" (see mp_statistics);
     generator: "fast" (wyckoff_placement, default) or "pyxtal" (pyxtal_backend: pyxtal.from_random);
     systems: crystal-system names to restrict to (None: all seven); max_attempts: generation retries per item;
-    time_limit_s: wall-clock cap per pyxtal item (all its attempts) in seconds (None: no cap).
+    time_limit_s: wall-clock cap per pyxtal item (all its attempts) in seconds (None: no cap);
+    pseudo_symmetric: probability that a cell's metric is drawn near a higher-symmetry lattice's
+    (wyckoff_placement.random_lattice; fast generator only; 0 keeps the default crystals).
 
     Bounding the tail: the fast generator is bounded by construction (<= 20 cells x 20 points per site).
     pyxtal's own retry loops can take a minute on crowded combinations (36 sites in Pm, six 4e sites in
@@ -96,6 +98,7 @@ class SyntheticStructures:
         systems: list[str] | None = None,
         max_attempts: int = 3,
         time_limit_s: float | None = 5.0,
+        pseudo_symmetric: float = 0.0,
     ):
         if int(n) < 0 or int(seed) < 0:
             raise ValueError(f"synthetic: n and seed must be >= 0, got n={n}, seed={seed}")
@@ -105,6 +108,10 @@ class SyntheticStructures:
             raise ValueError(f"synthetic: generator must be one of {GENERATORS}, got {generator!r}")
         if int(max_attempts) < 1:
             raise ValueError(f"synthetic: max_attempts must be >= 1, got {max_attempts}")
+        if not 0.0 <= float(pseudo_symmetric) <= 1.0:
+            raise ValueError(f"synthetic: pseudo_symmetric is a probability in [0, 1], got {pseudo_symmetric}")
+        if float(pseudo_symmetric) > 0 and generator != "fast":
+            raise ValueError("synthetic: pseudo_symmetric cells need generator=fast")
         self.n, self.seed = int(n), int(seed)
         self.elements = validate_elements(DEFAULT_ELEMENTS if elements is None else elements)
         self.max_atoms, self.symprec = int(max_atoms), float(symprec)
@@ -112,6 +119,7 @@ class SyntheticStructures:
         self.systems = None if systems is None else tuple(str(s).lower() for s in systems)
         self.max_attempts = int(max_attempts)
         self.time_limit_s = None if time_limit_s is None else float(time_limit_s)
+        self.pseudo_symmetric = float(pseudo_symmetric)
         self._sampler = CombinationSampler(self.max_atoms, self.systems, self.system_weights)
 
     # items past n exist too (each a function of its index): on-the-fly training draws fresh crystals there
@@ -143,6 +151,8 @@ class SyntheticStructures:
             try:
                 # the limit covers all attempts of the item together
                 with time_limit(max(deadline - time.monotonic(), 1e-3) if limited else None):
+                    if self.pseudo_symmetric:
+                        return spec, generate(spec, rng, pseudo_symmetric=self.pseudo_symmetric), attempt
                     return spec, generate(spec, rng), attempt
             except TimeLimitExceeded:
                 raise StructureError(f"{name}: pyxtal took longer than {self.time_limit_s:g} s on {spec.describe()}") from None
@@ -197,4 +207,6 @@ class SyntheticStructures:
             "max_attempts": self.max_attempts,
             "time_limit_s": self.time_limit_s,
             "statistics": MP_STATISTICS_FILE,
+            # only when on: the datasets built before the option keep their names
+            **({"pseudo_symmetric": self.pseudo_symmetric} if self.pseudo_symmetric else {}),
         }

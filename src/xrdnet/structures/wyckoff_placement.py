@@ -33,6 +33,23 @@ MAX_RATIO_WIDENING = 3.0  # ... up to axis ratios within (1/8, 8)
 MONOCLINIC_BETA_DEG = (92.0, 120.0)  # away from 90 so the metric is visibly monoclinic
 TRICLINIC_ANGLE_DEG = (70.0, 110.0)
 
+# Pseudo-symmetric cells (SyntheticStructures(pseudo_symmetric=p)). Real crystals are often slight
+# distortions or superstructures of a simpler packing, so their metric sits near that of a lattice of
+# higher symmetry: Ga has a ≈ c, CaTiO3 a ≈ b ≈ c/√2, an orthohexagonal cell b ≈ √3 a, and a hexagonal
+# cell with c/a ≈ (√3/2)·m has lines Q² ∝ h² + hk + k² + (l/m)², a cubic-like integer form (Fe3C).
+# Independent log-uniform ratios land within 0.5 % of such a value for 11 % of orthorhombic cells (some
+# pair of axes), 4 % of tetragonal and 3 % of hexagonal ones; pseudo_symmetric = 0.2 makes that 20 %, 13 %
+# and 12 %. Ratios are the special value times a relative deviation, log-uniform in PSEUDO_DEVIATION and
+# of either sign (from splittings no profile resolves to resolved ones).
+SQRT2, SQRT3 = np.sqrt(2.0), np.sqrt(3.0)
+PSEUDO_AXIS_RATIOS = {
+    "tetragonal": (1.0, SQRT2, 1 / SQRT2, SQRT3, 1 / SQRT3, 2.0, 0.5, 3.0, 1 / 3),  # c/a
+    "hexagonal": (SQRT3 / 2, np.sqrt(1.5), SQRT3, np.sqrt(6.0)),  # c/a = (√3/2)·m, m = 1, √2, 2, √8
+    "pair": (1.0, SQRT2, SQRT3, 2.0, 3.0),  # one axis over another (orthorhombic, monoclinic, triclinic)
+}
+PSEUDO_DEVIATION = (0.001, 0.03)
+PSEUDO_MONOCLINIC_BETA_DEG = (90.2, 92.0)  # the pseudo-orthorhombic monoclinic cell
+
 _IMAGES = np.array([(i, j, k) for i in (-1, 0, 1) for j in (-1, 0, 1) for k in (-1, 0, 1)], dtype=float)
 _NONZERO_IMAGES = _IMAGES.any(axis=1)
 # Neighbouring cells worth checking after wrapping fractional differences into [-0.5, 0.5): none for 90° cells,
@@ -110,19 +127,27 @@ def estimate_volume(species_counts: dict[str, int], rng: np.random.Generator) ->
     return max(VOLUME_FACTOR * volume, MIN_VOLUME_PER_ATOM * n_atoms)
 
 
-def random_lattice(lattice_type: str, volume: float, rng: np.random.Generator, widen: float = 1.0) -> Lattice:
+def random_lattice(lattice_type: str, volume: float, rng: np.random.Generator, widen: float = 1.0,
+                   pseudo_symmetric: float = 0.0) -> Lattice:
     """A random cell of the given pyxtal lattice type and volume (Å^3), in the setting of pyxtal's Wyckoff tables.
 
     Monoclinic: unique axis b; trigonal (rhombohedral too) and hexagonal: hexagonal axes.
     Axis ratios are log-uniform in LENGTH_RATIO_RANGE, stretched by `widen` (>= 1) in log space.
+    With probability `pseudo_symmetric` a non-cubic cell is made pseudo-symmetric instead (see
+    PSEUDO_AXIS_RATIOS): c/a, or one axis over another, near a special value, or a monoclinic β near 90°.
     """
     low, high = widen * np.log(LENGTH_RATIO_RANGE)
     ratios = np.exp(rng.uniform(low, high, size=3))
     if lattice_type == "cubic":
         a = volume ** (1 / 3)
         return Lattice.cubic(a)
+    # drawn only when asked for, so that the default keeps its random stream (and its cached datasets)
+    pseudo = pseudo_symmetric > 0 and rng.random() < pseudo_symmetric
     if lattice_type in ("tetragonal", "hexagonal", "trigonal"):
         c_over_a = ratios[0]
+        if pseudo:
+            specials = PSEUDO_AXIS_RATIOS["tetragonal" if lattice_type == "tetragonal" else "hexagonal"]
+            c_over_a = _near(rng.choice(specials), rng)
         area_factor = 1.0 if lattice_type == "tetragonal" else np.sqrt(3) / 2
         a = (volume / (area_factor * c_over_a)) ** (1 / 3)
         if lattice_type == "tetragonal":
@@ -131,6 +156,8 @@ def random_lattice(lattice_type: str, volume: float, rng: np.random.Generator, w
     alpha = beta = gamma = 90.0
     if lattice_type == "monoclinic":
         beta = rng.uniform(*MONOCLINIC_BETA_DEG)
+        if pseudo and rng.random() < 0.5:
+            beta, pseudo = rng.uniform(*PSEUDO_MONOCLINIC_BETA_DEG), False
     elif lattice_type == "triclinic":
         for _ in range(100):  # reject the rare angle triples that do not form a cell
             alpha, beta, gamma = rng.uniform(*TRICLINIC_ANGLE_DEG, size=3)
@@ -138,9 +165,18 @@ def random_lattice(lattice_type: str, volume: float, rng: np.random.Generator, w
                 break
     elif lattice_type != "orthorhombic":
         raise ValueError(f"unknown lattice type {lattice_type!r}")
+    if pseudo:
+        first, second = rng.choice(3, size=2, replace=False)
+        ratios[second] = ratios[first] * _near(rng.choice(PSEUDO_AXIS_RATIOS["pair"]), rng)
     scale = (volume / (np.prod(ratios) * _angle_volume_factor(alpha, beta, gamma))) ** (1 / 3)
     a, b, c = scale * ratios
     return Lattice.from_parameters(a, b, c, alpha, beta, gamma)
+
+
+def _near(value: float, rng: np.random.Generator) -> float:
+    """value times a relative deviation log-uniform in PSEUDO_DEVIATION, of random sign."""
+    deviation = np.exp(rng.uniform(*np.log(PSEUDO_DEVIATION)))
+    return float(value * (1 + deviation * rng.choice((-1.0, 1.0))))
 
 
 def _angle_volume_factor(alpha: float, beta: float, gamma: float) -> float:
@@ -224,8 +260,9 @@ def _place_all(spec: CrystalSpec, orbits, lattice: Lattice, lattice_type: str, r
     return coords, owners
 
 
-def place_on_wyckoff_positions(spec: CrystalSpec, rng: np.random.Generator) -> Structure:
-    """A random crystal of `spec` (conventional cell); raises GenerationError when the bounded tries run out."""
+def place_on_wyckoff_positions(spec: CrystalSpec, rng: np.random.Generator, pseudo_symmetric: float = 0.0) -> Structure:
+    """A random crystal of `spec` (conventional cell); raises GenerationError when the bounded tries run out.
+    pseudo_symmetric: probability of a pseudo-symmetric cell (random_lattice)."""
     orbits, lattice_type = _orbits(spec.space_group)
     multiplicities = [orbits[i].multiplicity for i in spec.wyckoff_indices]
     counts: dict[str, int] = {}
@@ -234,7 +271,8 @@ def place_on_wyckoff_positions(spec: CrystalSpec, rng: np.random.Generator) -> S
     radius = np.array([element_radii(symbol)[0] for symbol in spec.species])
     volume = estimate_volume(counts, rng)
     for attempt in range(LATTICE_TRIES):
-        lattice = random_lattice(lattice_type, volume, rng, widen=min(RATIO_WIDENING**attempt, MAX_RATIO_WIDENING))
+        lattice = random_lattice(lattice_type, volume, rng, widen=min(RATIO_WIDENING**attempt, MAX_RATIO_WIDENING),
+                                 pseudo_symmetric=pseudo_symmetric)
         placed = _place_all(spec, orbits, lattice, lattice_type, radius, rng)
         if placed is not None:
             coords, owners = placed
