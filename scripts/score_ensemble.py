@@ -8,8 +8,10 @@ settings, feature set) and come from the same dataset and split, as seeds of one
         outputs/xrd_best/runs/B/checkpoints/epoch_016.ckpt
 
 With --cross the checkpoints may come from other datasets (another generator setting, say): all are
-scored on the first one's validation and test splits, which the others never trained on only when their
-datasets share no crystal with it (another seed or another generator setting).
+scored on the first one's validation and test splits. Datasets of one seed share their items' space
+groups, sites and elements index by index (and cubic crystals outright), so a model of the other
+dataset has trained on relatives of most of those items: compare recipes on --fresh N crystals of
+another seed, which none of them saw.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import torch
 from xrdnet.eval import real_profiles, training_split
 from xrdnet.predictor import CrystalSystemPredictor
 from xrdnet.structures.aflow import AflowPrototypes
+from xrdnet.structures.synthetic import SyntheticStructures
 
 
 def reads_same_inputs(predictors: list[CrystalSystemPredictor], same_split: bool = True) -> bool:
@@ -37,6 +40,11 @@ def main() -> None:
     parser.add_argument("--symprec", type=float, default=0.1, help="symmetry tolerance of the AFLOW labels (Å)")
     parser.add_argument("--cross", action="store_true",
                         help="checkpoints trained on other datasets too, all scored on the first one's splits")
+    parser.add_argument("--fresh", type=int, default=0, metavar="N",
+                        help="also score N fresh synthetic crystals no checkpoint trained on: the first checkpoint's "
+                             "generator settings with seed --fresh-seed and --fresh-pseudo-symmetric")
+    parser.add_argument("--fresh-seed", type=int, default=1)
+    parser.add_argument("--fresh-pseudo-symmetric", type=float, default=0.0)
     args = parser.parse_args()
     predictors = [CrystalSystemPredictor.from_checkpoint(path) for path in args.checkpoints]
     if not reads_same_inputs(predictors, same_split=not args.cross):
@@ -50,6 +58,14 @@ def main() -> None:
         sets[stage] = (inputs, labels.numpy())
     profiles, labels, _, _ = real_profiles(args.data_dir, AflowPrototypes(symprec=args.symprec), first)
     sets["aflow"] = (torch.as_tensor(first.model_inputs(profiles)), labels)
+    if args.fresh:
+        settings = {key: value for key, value in first.module.hparams.data_info["datamodule"]["source"].items()
+                    if key not in ("_target_", "n", "seed", "pseudo_symmetric")}
+        if args.fresh_seed == first.module.hparams.data_info["datamodule"]["source"].get("seed"):
+            parser.error(f"--fresh-seed {args.fresh_seed} is the seed the first checkpoint trained on")
+        source = SyntheticStructures(args.fresh, seed=args.fresh_seed, pseudo_symmetric=args.fresh_pseudo_symmetric, **settings)
+        profiles, labels, _, _ = real_profiles(args.data_dir, source, first)
+        sets["fresh"] = (torch.as_tensor(first.model_inputs(profiles)), labels)
     print(f"{'set':<10}{'n':>6}  " + "  ".join(f"model {i + 1}" for i in range(len(predictors))) + "  ensemble")
     with torch.no_grad():
         for name, (inputs, labels) in sets.items():

@@ -62,10 +62,10 @@ def labelled_profiles(cfg: DictConfig, predictor: CrystalSystemPredictor,
         if datamodule is None:
             log.warning("%s has no training-data config; skipping the synthetic test split", cfg.ckpt_path)
         else:
-            datamodule.setup("test")
+            # the test items alone, rendered clean; the predictor adds what else the model reads (its features),
+            # so no feature pass over the whole training set (minutes for a large one) is needed
             indices = datamodule.split_indices["test"]
-            profiles, labels = datamodule.test_set.tensors
-            profiles = profiles[:, :predictor.grid.n_points]  # the profiles alone: the predictor adds what else the model reads
+            profiles, labels = render_all(datamodule.peaks, indices, predictor.grid, predictor.settings).tensors
             sets["test"] = (profiles.numpy(), labels.numpy(), datamodule.peaks.names[indices], [])
     for name, source in sources.items():
         sets[name] = real_profiles(cfg.paths.data_dir, source, predictor, cfg.build_workers)
