@@ -28,7 +28,12 @@ from xrdnet.structures.synthetic import SyntheticStructures
 
 
 def reads_same_inputs(predictors: list[CrystalSystemPredictor], same_split: bool = True) -> bool:
-    infos = [p.module.hparams.data_info for p in predictors]
+    """Same grid, profile, wavelength and feature set; with same_split, also the same training data (and so the
+    same feature standardization, which otherwise follows each model's own data)."""
+    infos = [dict(p.module.hparams.data_info) for p in predictors]
+    if not same_split:
+        for info in infos:
+            info["features"] = (info.get("features") or {}).get("kind")
     keys = ("grid", "profile", "wavelength_angstrom", "features") + (("training_data",) if same_split else ())
     return all(all(info.get(key) == infos[0].get(key) for key in keys) for info in infos[1:])
 
