@@ -72,7 +72,9 @@ def train(cfg: DictConfig) -> dict[str, float]:
     best_path = ""
     if trainer.checkpoint_callback is not None:
         best_path = trainer.checkpoint_callback.best_model_path
-    if cfg.get("train", True) and best_path:
+    if cfg.get("train", True) and best_path and trainer.world_size == 1:
+        # single-process runs only: a second distributed stage after fitting hung once in CI (DDP on 2 CPU
+        # processes, not reproduced), so a DDP run's summary keeps the last epoch's validation figures
         metrics.update(validate_checkpoint(trainer, model, datamodule, best_path))
     if cfg.get("test", True):
         if not best_path and not cfg.get("train", True) and cfg.get("ckpt_path"):
