@@ -21,6 +21,7 @@ import argparse
 import numpy as np
 import torch
 
+from xrdnet.data.datamodule import render_all
 from xrdnet.eval import real_profiles, training_split
 from xrdnet.predictor import CrystalSystemPredictor
 from xrdnet.structures.aflow import AflowPrototypes
@@ -57,16 +58,16 @@ def main() -> None:
     first = predictors[0]
     datamodule = training_split(args.checkpoints[0], first, args.data_dir)
     sets = {}
-    for stage, name in (("validate", "val_set"), ("test", "test_set")):
-        datamodule.setup(stage)
-        inputs, labels = getattr(datamodule, name).tensors
-        sets[stage] = (inputs, labels.numpy())
+    for stage, split in (("validate", "val"), ("test", "test")):
+        # the split's items alone, as xrdnet-eval reads them: no feature pass over the whole dataset
+        profiles, labels = render_all(datamodule.peaks, datamodule.split_indices[split], first.grid, first.settings).tensors
+        sets[stage] = (torch.as_tensor(first.model_inputs(profiles.numpy())), labels.numpy())
     profiles, labels, _, _ = real_profiles(args.data_dir, AflowPrototypes(symprec=args.symprec), first)
     sets["aflow"] = (torch.as_tensor(first.model_inputs(profiles)), labels)
     if args.fresh:
-        settings = {key: value for key, value in first.module.hparams.data_info["datamodule"]["source"].items()
-                    if key not in ("_target_", "n", "seed", "pseudo_symmetric")}
-        if args.fresh_seed == first.module.hparams.data_info["datamodule"]["source"].get("seed"):
+        trained_on = first.module.hparams.data_info["datamodule"]["source"]
+        settings = {key: value for key, value in trained_on.items() if key not in ("_target_", "n", "seed", "pseudo_symmetric")}
+        if args.fresh_seed == trained_on.get("seed"):
             parser.error(f"--fresh-seed {args.fresh_seed} is the seed the first checkpoint trained on")
         source = SyntheticStructures(args.fresh, seed=args.fresh_seed, pseudo_symmetric=args.fresh_pseudo_symmetric, **settings)
         profiles, labels, _, _ = real_profiles(args.data_dir, source, first)
