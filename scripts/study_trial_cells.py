@@ -9,7 +9,7 @@ loaded machine slows both alike: read the ratio.
 
 Examples:
     PYTHONPATH=src python scripts/study_trial_cells.py --items 300 --timing 500
-    # as indexing_v4/v5 fit (2 of 20 lines may stay unindexed: solved = >= 85 % indexed, ln M >= 3)
+    # as indexing_v4-v7 fit (2 of 20 lines may stay unindexed: solved = >= 85 % indexed, ln M >= 3)
     PYTHONPATH=src python scripts/study_trial_cells.py --unindexed 0.1 --classes orthorhombic monoclinic triclinic
 """
 
@@ -66,7 +66,9 @@ def main(argv=None):
     fits = {"orthorhombic (indexing)": indexing.FAMILIES["orthorhombic"],
             "orthorhombic (indexing_v3)": indexing_ortho.orthorhombic_family(),
             "orthorhombic (indexing_v5)": indexing_ortho.wide_orthorhombic_family(),
-            "monoclinic (indexing_v2)": indexing_low.monoclinic_family()}
+            "monoclinic (indexing_v2)": indexing_low.monoclinic_family(),
+            "monoclinic (indexing_v6)": indexing_low.monoclinic_family(indexing_wide.MONOCLINIC_ASSIGNMENTS),
+            "monoclinic (indexing_v7)": indexing_wide.wide_monoclinic_family()}
 
     def solved(family, two_theta):
         q2 = indexing.q_squared(two_theta, wavelength)[:indexing.N_FIT_LINES]
@@ -89,7 +91,8 @@ def main(argv=None):
             print(f"| {name} ({len(items)}) | {kind} | " + " | ".join(f"{r:.3f}" for r in rates) + " |", flush=True)
 
     sets = {"indexing": indexing.line_features, "indexing_v3": indexing_ortho.line_features_v3,
-            "indexing_v4": indexing_impurity.line_features_v4, "indexing_v5": indexing_wide.line_features_v5}
+            "indexing_v4": indexing_impurity.line_features_v4, "indexing_v5": indexing_wide.line_features_v5,
+            "indexing_v6": indexing_wide.line_features_v6, "indexing_v7": indexing_wide.line_features_v7}
     if args.baseline_indexing:
         import importlib.util
 

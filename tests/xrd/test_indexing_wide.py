@@ -1,4 +1,5 @@
-"""`indexing_v5` (wider orthorhombic search) and `indexing_v6` (+ a monoclinic fit) against known cells."""
+"""`indexing_v5` (wider orthorhombic search), `indexing_v6` (+ a monoclinic fit) and `indexing_v7` (a wider monoclinic
+search) against known cells."""
 
 import numpy as np
 import pytest
@@ -17,6 +18,8 @@ FDDD = ((4.17, 6.53, 11.08), [[0.83, 0.06, 0.09], [0.96, 0.75, 0.34]])
 # a triclinic cell: no monoclinic cell indexes its lines
 TRICLINIC = Structure(Lattice.from_parameters(5.1, 6.3, 7.2, 78, 85, 71), ["Ca", "O", "O"],
                       [[0, 0, 0], [0.3, 0.2, 0.6], [0.7, 0.45, 0.15]])
+# a P2_1/c cell (a, b, c in Å, β in degrees; Ca and O sites) found by indexing_v7's monoclinic search, not v6's
+LONG_B_MONOCLINIC = ((4.01, 11.79, 6.39, 102.2), [[0.89, 0.59, 0.47], [0.77, 0.03, 0.71]])
 MONOCLINIC_START = indexing_wide.N_FEATURES_V5
 N_MONOCLINIC = len(indexing_low.LOW_FEATURE_NAMES)
 
@@ -82,3 +85,39 @@ def test_no_lines_give_zero_monoclinic_features():
     empty = np.zeros(0)
     v6 = indexing_wide.line_features_v6(empty, empty, empty)
     assert v6.shape == (indexing_wide.N_FEATURES_V6,) and np.all(v6[MONOCLINIC_START:] == 0.0)
+
+
+
+def _long_b_monoclinic() -> Structure:
+    """A P2_1/c cell (b the long axis) whose first lines none of indexing_v6's 300 monoclinic assignments names right."""
+    axes_beta, coords = LONG_B_MONOCLINIC
+    return Structure.from_spacegroup("P2_1/c", Lattice.monoclinic(*axes_beta), ["Ca", "O"], coords)
+
+
+def test_indexing_v7_is_v6_with_only_the_monoclinic_fits_widened():
+    family = indexing_wide.wide_monoclinic_family()
+    assert family.seed_lines.shape == (indexing_wide.WIDE_MONOCLINIC_ASSIGNMENTS, 4)
+    assert family.seed_lines.max() == indexing_wide.WIDE_MONOCLINIC_TRIAL_LINES - 1  # the last early line is used
+    monoclinic = np.zeros(indexing_wide.N_FEATURES_V6, dtype=bool)
+    monoclinic[MONOCLINIC_START:] = True
+    fraction, log_m = MONOCLINIC_START, MONOCLINIC_START + 1
+    for structure in (REFERENCE["ZrO2 (baddeleyite)"].structure(), _long_b_monoclinic(), TRICLINIC):
+        q2, heights, tol = _lines(structure)
+        v6 = indexing_wide.line_features_v6(q2, heights, tol)
+        v7 = indexing_wide.line_features_v7(q2, heights, tol)
+        np.testing.assert_array_equal(v7[~monoclinic], v6[~monoclinic])
+    assert v7[log_m] < 3.0 and v7[fraction] < 0.95  # more trial cells, still no monoclinic cell for triclinic lines
+
+
+def test_the_wider_monoclinic_search_finds_a_cell_the_narrower_one_misses():
+    fraction, log_m = MONOCLINIC_START, MONOCLINIC_START + 1
+    q2, heights, tol = _lines(_long_b_monoclinic())
+    v6 = indexing_wide.line_features_v6(q2, heights, tol)
+    v7 = indexing_wide.line_features_v7(q2, heights, tol)
+    assert v6[fraction] < 0.85 and v6[log_m] < 3.0
+    assert v7[fraction] >= 0.95 and v7[log_m] >= 3.0
+    fit = indexing.fit_family(indexing_wide.wide_monoclinic_family(), q2[:indexing.N_FIT_LINES],
+                              tol[:indexing.N_FIT_LINES], indexing_impurity.UNINDEXED_ALLOWED)
+    a, b, c, beta = indexing_low.monoclinic_cell(fit.params)
+    np.testing.assert_allclose([a, b, c], LONG_B_MONOCLINIC[0][:3], rtol=2e-3)
+    assert abs(beta - LONG_B_MONOCLINIC[0][3]) < 0.2

@@ -200,7 +200,8 @@ class XRDDataModule(LightningDataModule):
             'indexing_v2' (those and the monoclinic fit) or 'indexing_v3' (the 90 with better
             orthorhombic trial cells) or 'indexing_v4' (indexing_v3 on all lines and on the strong
             lines, robust to an impurity phase) or 'indexing_v5' (indexing_v4 with a wider
-            orthorhombic trial search) or 'indexing_v6' (indexing_v5 and a monoclinic fit); null for none.
+            orthorhombic trial search) or 'indexing_v6' (indexing_v5 and a monoclinic fit) or
+            'indexing_v7' (indexing_v6 with a wider monoclinic trial search); null for none.
         feature_copies: augmented renders per item whose features training draws from besides the
             clean one (validation and test use the clean one).
         split: train/val/test fractions, stratified by class.

@@ -15,6 +15,7 @@ Feature sets (data.features; a checkpoint records its set in data_info["features
                  robust to an impurity phase (`xrdnet.xrd.indexing_impurity`)
     indexing_v5  indexing_v4 with a wider orthorhombic trial-cell search (`xrdnet.xrd.indexing_wide`)
     indexing_v6  indexing_v5, then a monoclinic fit on all and on the strong lines (`xrdnet.xrd.indexing_wide`)
+    indexing_v7  indexing_v6 with a wider monoclinic trial-cell search (`xrdnet.xrd.indexing_wide`)
 """
 
 from __future__ import annotations
@@ -63,6 +64,8 @@ FEATURE_SETS: dict[str, FeatureSet] = {
     "indexing_v5": FeatureSet(indexing_wide.line_features_v5, indexing_wide.N_FEATURES_V5,
                               (indexing, indexing_ortho, trial_assignments, indexing_impurity, indexing_wide)),
     "indexing_v6": FeatureSet(indexing_wide.line_features_v6, indexing_wide.N_FEATURES_V6,
+                              (indexing, indexing_ortho, indexing_low, trial_assignments, indexing_impurity, indexing_wide)),
+    "indexing_v7": FeatureSet(indexing_wide.line_features_v7, indexing_wide.N_FEATURES_V6,
                               (indexing, indexing_ortho, indexing_low, trial_assignments, indexing_impurity, indexing_wide)),
 }
 FEATURE_KINDS = tuple(FEATURE_SETS)

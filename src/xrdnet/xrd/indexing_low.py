@@ -82,8 +82,12 @@ def _monoclinic_valid(params: np.ndarray) -> np.ndarray:
     return (params[:, 3] > 0) & (params[:, 3] <= 2.0 * MAX_COS_BETA * np.sqrt(params[:, 1] * params[:, 2]))
 
 
-def _monoclinic_family(h_max: int = 6, l_max: int = 6, n_assignments: int = 150) -> _Family:
-    """Q² = B k² + A h² + C l² + D h l; parameters (B, A, C, D), k² looked up, rows (h, l)."""
+def _monoclinic_family(h_max: int = 6, l_max: int = 6, n_assignments: int = 150, n_trial_lines: int = N_TRIAL_LINES,
+                       n_cells: int = 3000) -> _Family:
+    """Q² = B k² + A h² + C l² + D h l; parameters (B, A, C, D), k² looked up, rows (h, l).
+
+    n_assignments trial cells naming 4 of the first n_trial_lines lines, chosen to cover n_cells random cells.
+    """
     squares = {k * k for k in range(21)}
     below, above, count = _tables([squares - {0}, squares], _N_MAX)
     rows = [(h, l) for h in range(-h_max, h_max + 1) for l in range(l_max + 1) if l > 0 or h >= 0]
@@ -101,15 +105,16 @@ def _monoclinic_family(h_max: int = 6, l_max: int = 6, n_assignments: int = 150)
         params = np.array([1.0 / b**2, a_star**2, c_star**2, 2.0 * a_star * c_star * math.cos(beta_star)])
         return np.where(random_absences(hkl, rng), np.inf, seeds @ params)
 
-    positions, reflections = covering_assignments(seeds, sample_q2, N_TRIAL_LINES, n_assignments)
+    positions, reflections = covering_assignments(seeds, sample_q2, n_trial_lines, n_assignments, n_cells=n_cells)
     return _Family("monoclinic", row_coef, row_table, below, above, count, _N_MAX, seeds, reflections,
-                   N_TRIAL_LINES, valid=_monoclinic_valid, seed_lines=positions)
+                   n_trial_lines, valid=_monoclinic_valid, seed_lines=positions)
 
 
 @functools.cache
-def monoclinic_family(n_assignments: int = 150) -> _Family:
-    """The monoclinic-P family, built on first use (choosing its trial assignments takes a fraction of a second)."""
-    return _monoclinic_family(n_assignments=n_assignments)
+def monoclinic_family(n_assignments: int = 150, n_trial_lines: int = N_TRIAL_LINES, n_cells: int = 3000) -> _Family:
+    """The monoclinic-P family, built on first use (choosing its trial assignments takes a fraction of a
+    second, a few seconds for 1,000 of them over 10,000 random cells)."""
+    return _monoclinic_family(n_assignments=n_assignments, n_trial_lines=n_trial_lines, n_cells=n_cells)
 
 
 def monoclinic_cell(params: np.ndarray) -> tuple[float, float, float, float]:
