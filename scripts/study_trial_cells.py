@@ -66,6 +66,7 @@ def main(argv=None):
     fits = {"orthorhombic (indexing)": indexing.FAMILIES["orthorhombic"],
             "orthorhombic (indexing_v3)": indexing_ortho.orthorhombic_family(),
             "orthorhombic (indexing_v5)": indexing_ortho.wide_orthorhombic_family(),
+            "orthorhombic (indexing_v7)": indexing_ortho.widest_orthorhombic_family(),
             "monoclinic (indexing_v2)": indexing_low.monoclinic_family(),
             "monoclinic (indexing_v6)": indexing_low.monoclinic_family(indexing_wide.MONOCLINIC_ASSIGNMENTS),
             "monoclinic (indexing_v7)": indexing_wide.wide_monoclinic_family()}

@@ -1,5 +1,5 @@
-"""`indexing_v5` (wider orthorhombic search), `indexing_v6` (+ a monoclinic fit) and `indexing_v7` (a wider monoclinic
-search) against known cells."""
+"""`indexing_v5` (wider orthorhombic search), `indexing_v6` (+ a monoclinic fit) and `indexing_v7` (wider orthorhombic
+and monoclinic searches) against known cells."""
 
 import numpy as np
 import pytest
@@ -18,6 +18,8 @@ FDDD = ((4.17, 6.53, 11.08), [[0.83, 0.06, 0.09], [0.96, 0.75, 0.34]])
 # a triclinic cell: no monoclinic cell indexes its lines
 TRICLINIC = Structure(Lattice.from_parameters(5.1, 6.3, 7.2, 78, 85, 71), ["Ca", "O", "O"],
                       [[0, 0, 0], [0.3, 0.2, 0.6], [0.7, 0.45, 0.15]])
+# an Imma cell (a, b, c in Å; Ca and O sites) whose first lines none of indexing_v5's 360 orthorhombic assignments names right
+IMMA = ((8.81, 8.55, 10.67), [[0.86, 0.34, 0.79], [0.4, 0.59, 0.74]])
 # a P2_1/c cell (a, b, c in Å, β in degrees; Ca and O sites) found by indexing_v7's monoclinic search, not v6's
 LONG_B_MONOCLINIC = ((4.01, 11.79, 6.39, 102.2), [[0.89, 0.59, 0.47], [0.77, 0.03, 0.71]])
 MONOCLINIC_START = indexing_wide.N_FEATURES_V5
@@ -94,19 +96,40 @@ def _long_b_monoclinic() -> Structure:
     return Structure.from_spacegroup("P2_1/c", Lattice.monoclinic(*axes_beta), ["Ca", "O"], coords)
 
 
-def test_indexing_v7_is_v6_with_only_the_monoclinic_fits_widened():
-    family = indexing_wide.wide_monoclinic_family()
-    assert family.seed_lines.shape == (indexing_wide.WIDE_MONOCLINIC_ASSIGNMENTS, 4)
-    assert family.seed_lines.max() == indexing_wide.WIDE_MONOCLINIC_TRIAL_LINES - 1  # the last early line is used
-    monoclinic = np.zeros(indexing_wide.N_FEATURES_V6, dtype=bool)
-    monoclinic[MONOCLINIC_START:] = True
+def _imma() -> Structure:
+    axes, coords = IMMA
+    return Structure.from_spacegroup("Imma", Lattice.orthorhombic(*axes), ["Ca", "O"], coords)
+
+
+def test_indexing_v7_is_v6_with_only_the_orthorhombic_and_monoclinic_fits_widened():
+    assert indexing_wide.wide_monoclinic_family().seed_lines.shape == (indexing_wide.WIDE_MONOCLINIC_ASSIGNMENTS, 4)
+    assert indexing_wide.wide_monoclinic_family().seed_lines.max() == indexing_wide.WIDE_MONOCLINIC_TRIAL_LINES - 1
+    assert indexing_ortho.widest_orthorhombic_family().seed_lines.max() == indexing_ortho.WIDEST_N_TRIAL_LINES - 1
+    half = indexing.N_FEATURES
+    widened = np.zeros(indexing_wide.N_FEATURES_V6, dtype=bool)
+    widened[indexing.FEATURE_GROUPS["orthorhombic"]] = True
+    widened[half:2 * half] = widened[:half]
+    widened[MONOCLINIC_START:] = True
     fraction, log_m = MONOCLINIC_START, MONOCLINIC_START + 1
-    for structure in (REFERENCE["ZrO2 (baddeleyite)"].structure(), _long_b_monoclinic(), TRICLINIC):
+    for structure in (REFERENCE["ZrO2 (baddeleyite)"].structure(), _long_b_monoclinic(), _imma(), TRICLINIC):
         q2, heights, tol = _lines(structure)
         v6 = indexing_wide.line_features_v6(q2, heights, tol)
         v7 = indexing_wide.line_features_v7(q2, heights, tol)
-        np.testing.assert_array_equal(v7[~monoclinic], v6[~monoclinic])
+        np.testing.assert_array_equal(v7[~widened], v6[~widened])
     assert v7[log_m] < 3.0 and v7[fraction] < 0.95  # more trial cells, still no monoclinic cell for triclinic lines
+
+
+def test_the_widest_orthorhombic_search_finds_a_cell_the_wide_one_misses():
+    fraction = indexing.FEATURE_NAMES.index("orthorhombic_fraction_indexed")
+    log_m = indexing.FEATURE_NAMES.index("orthorhombic_log_m")
+    q2, heights, tol = _lines(_imma())
+    v6 = indexing_wide.line_features_v6(q2, heights, tol)
+    v7 = indexing_wide.line_features_v7(q2, heights, tol)
+    assert v6[fraction] < 0.85 and v6[log_m] < 3.0
+    assert v7[fraction] >= 0.95 and v7[log_m] >= 3.0
+    fit = indexing.fit_family(indexing_ortho.widest_orthorhombic_family(), q2[:indexing.N_FIT_LINES],
+                              tol[:indexing.N_FIT_LINES], indexing_impurity.UNINDEXED_ALLOWED)
+    np.testing.assert_allclose(np.sort(fit.params ** -0.5), sorted(IMMA[0]), rtol=2e-3)
 
 
 def test_the_wider_monoclinic_search_finds_a_cell_the_narrower_one_misses():

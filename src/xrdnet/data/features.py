@@ -15,7 +15,7 @@ Feature sets (data.features; a checkpoint records its set in data_info["features
                  robust to an impurity phase (`xrdnet.xrd.indexing_impurity`)
     indexing_v5  indexing_v4 with a wider orthorhombic trial-cell search (`xrdnet.xrd.indexing_wide`)
     indexing_v6  indexing_v5, then a monoclinic fit on all and on the strong lines (`xrdnet.xrd.indexing_wide`)
-    indexing_v7  indexing_v6 with a wider monoclinic trial-cell search (`xrdnet.xrd.indexing_wide`)
+    indexing_v7  indexing_v6 with wider orthorhombic and monoclinic trial-cell searches (`xrdnet.xrd.indexing_wide`)
 """
 
 from __future__ import annotations

@@ -45,6 +45,11 @@ HKL_LIMIT = 3  # reflections with 0 <= h, k, l <= this are assignable
 # the wider search of `indexing_v5`: more assignments, one more early line to choose from
 WIDE_N_ASSIGNMENTS = 360
 WIDE_N_TRIAL_LINES = 7
+# the widest, of `indexing_v7`: assignments learned over more random cells (those of 3,000 are all covered by
+# ~420), on the first 8 lines; 1,000 asked, ~910 cover a cell
+WIDEST_N_ASSIGNMENTS = 1000
+WIDEST_N_TRIAL_LINES = 8
+WIDEST_N_CELLS = 20000
 
 
 def _orthorhombic_hkl() -> np.ndarray:
@@ -90,9 +95,9 @@ def random_absences(hkl: np.ndarray, rng) -> np.ndarray:
 
 
 @functools.cache
-def orthorhombic_family(n_assignments: int = N_ASSIGNMENTS, n_lines: int = N_TRIAL_LINES) -> _Family:
+def orthorhombic_family(n_assignments: int = N_ASSIGNMENTS, n_lines: int = N_TRIAL_LINES, n_cells: int = 3000) -> _Family:
     """The primitive orthorhombic family of `indexing` with covering joint assignments as trial cells
-    (chosen on first use, a fraction of a second)."""
+    (chosen on first use over n_cells random cells, a fraction of a second for 3,000)."""
     hkl = _orthorhombic_hkl()
     seeds = (hkl**2).astype(float)
 
@@ -100,7 +105,7 @@ def orthorhombic_family(n_assignments: int = N_ASSIGNMENTS, n_lines: int = N_TRI
         axes = np.sort(np.exp(rng.uniform(math.log(3.0), math.log(20.0), 3)))[::-1]  # a >= b >= c
         return np.where(random_absences(hkl, rng), np.inf, seeds @ (1.0 / axes**2))
 
-    positions, reflections = covering_assignments(seeds, sample_q2, n_lines, n_assignments)
+    positions, reflections = covering_assignments(seeds, sample_q2, n_lines, n_assignments, n_cells=n_cells)
     return dataclasses.replace(indexing.FAMILIES["orthorhombic"], seeds=seeds, seed_tuples=reflections,
                                seed_lines=positions, line_tuples_from=n_lines)
 
@@ -108,6 +113,12 @@ def orthorhombic_family(n_assignments: int = N_ASSIGNMENTS, n_lines: int = N_TRI
 def wide_orthorhombic_family() -> _Family:
     """The orthorhombic fit of `indexing_v5`: WIDE_N_ASSIGNMENTS assignments on the first WIDE_N_TRIAL_LINES lines."""
     return orthorhombic_family(WIDE_N_ASSIGNMENTS, WIDE_N_TRIAL_LINES)
+
+
+def widest_orthorhombic_family() -> _Family:
+    """The orthorhombic fit of `indexing_v7`: WIDEST_N_ASSIGNMENTS asked on the first WIDEST_N_TRIAL_LINES lines,
+    over WIDEST_N_CELLS random cells (a few seconds on first use)."""
+    return orthorhombic_family(WIDEST_N_ASSIGNMENTS, WIDEST_N_TRIAL_LINES, WIDEST_N_CELLS)
 
 
 # ---- the indexing_v3 feature set --------------------------------------------------------------------
