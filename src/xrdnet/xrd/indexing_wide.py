@@ -22,7 +22,8 @@ synthetic validation crystals.
   orthorhombic fit `indexing_ortho.widest_orthorhombic_family`. On 300 validation crystals per class,
   from picked lines (`scripts/study_trial_cells.py --unindexed 0.1`): monoclinic cells found 33 → 48 %
   (exact line lists 54 → 73 %), orthorhombic ones 74 → 85 % (87 → 94 %), triclinic false solutions 1-2 %
-  as before; 1.53× the time of `indexing_v6` per pattern.
+  as before; 1.25× the time of `indexing_v6` per pattern on a quiet machine, and ~8 s once per process
+  to choose the trial assignments.
 """
 
 from __future__ import annotations
