@@ -119,28 +119,27 @@ def test_indexing_v7_is_v6_with_only_the_orthorhombic_and_monoclinic_fits_widene
     assert v7[log_m] < 3.0 and v7[fraction] < 0.95  # more trial cells, still no monoclinic cell for triclinic lines
 
 
-def test_the_widest_orthorhombic_search_finds_a_cell_the_wide_one_misses():
-    fraction = indexing.FEATURE_NAMES.index("orthorhombic_fraction_indexed")
-    log_m = indexing.FEATURE_NAMES.index("orthorhombic_log_m")
-    q2, heights, tol = _lines(_imma())
+def _fit_only_v7_finds(structure: Structure, fraction: int, log_m: int, family) -> indexing.LatticeFit:
+    """Checks that v7's columns at fraction and log_m index the lines of structure and v6's do not; returns
+    `family`'s fit of them."""
+    q2, heights, tol = _lines(structure)
     v6 = indexing_wide.line_features_v6(q2, heights, tol)
     v7 = indexing_wide.line_features_v7(q2, heights, tol)
     assert v6[fraction] < 0.85 and v6[log_m] < 3.0
     assert v7[fraction] >= 0.95 and v7[log_m] >= 3.0
-    fit = indexing.fit_family(indexing_ortho.widest_orthorhombic_family(), q2[:indexing.N_FIT_LINES],
-                              tol[:indexing.N_FIT_LINES], indexing_impurity.UNINDEXED_ALLOWED)
+    return indexing.fit_family(family, q2[:indexing.N_FIT_LINES], tol[:indexing.N_FIT_LINES],
+                               indexing_impurity.UNINDEXED_ALLOWED)
+
+
+def test_the_widest_orthorhombic_search_finds_a_cell_the_wide_one_misses():
+    fit = _fit_only_v7_finds(_imma(), indexing.FEATURE_NAMES.index("orthorhombic_fraction_indexed"),
+                             indexing.FEATURE_NAMES.index("orthorhombic_log_m"), indexing_ortho.widest_orthorhombic_family())
     np.testing.assert_allclose(np.sort(fit.params ** -0.5), sorted(IMMA[0]), rtol=2e-3)
 
 
 def test_the_wider_monoclinic_search_finds_a_cell_the_narrower_one_misses():
-    fraction, log_m = MONOCLINIC_START, MONOCLINIC_START + 1
-    q2, heights, tol = _lines(_long_b_monoclinic())
-    v6 = indexing_wide.line_features_v6(q2, heights, tol)
-    v7 = indexing_wide.line_features_v7(q2, heights, tol)
-    assert v6[fraction] < 0.85 and v6[log_m] < 3.0
-    assert v7[fraction] >= 0.95 and v7[log_m] >= 3.0
-    fit = indexing.fit_family(indexing_wide.wide_monoclinic_family(), q2[:indexing.N_FIT_LINES],
-                              tol[:indexing.N_FIT_LINES], indexing_impurity.UNINDEXED_ALLOWED)
+    fit = _fit_only_v7_finds(_long_b_monoclinic(), MONOCLINIC_START, MONOCLINIC_START + 1,
+                             indexing_wide.wide_monoclinic_family())
     a, b, c, beta = indexing_low.monoclinic_cell(fit.params)
     np.testing.assert_allclose([a, b, c], LONG_B_MONOCLINIC[0][:3], rtol=2e-3)
     assert abs(beta - LONG_B_MONOCLINIC[0][3]) < 0.2
