@@ -34,7 +34,7 @@ from xrdnet.xrd import indexing_impurity, indexing_low, indexing_ortho
 from xrdnet.xrd.indexing_impurity import STRONG_LINE_HEIGHT, UNINDEXED_ALLOWED
 
 MONOCLINIC_ASSIGNMENTS = 300  # trial cells of the monoclinic fit (150 in indexing_v2)
-# indexing_v7's wider monoclinic search: more cells, two more early lines to name, learned over more random cells
+# indexing_v7's wider monoclinic search: more cells, three more early lines to name, learned over more random cells
 WIDE_MONOCLINIC_ASSIGNMENTS = 1000
 WIDE_MONOCLINIC_TRIAL_LINES = 9
 WIDE_MONOCLINIC_CELLS = 10000
@@ -65,7 +65,7 @@ def monoclinic_v6_features(q2: np.ndarray, tol: np.ndarray) -> np.ndarray:
     return indexing_low.monoclinic_features(q2, tol, family, UNINDEXED_ALLOWED)
 
 
-def wide_monoclinic_family():
+def wide_monoclinic_family() -> indexing_low._Family:
     """The monoclinic fit of `indexing_v7` (built on first use, a few seconds)."""
     return indexing_low.monoclinic_family(WIDE_MONOCLINIC_ASSIGNMENTS, WIDE_MONOCLINIC_TRIAL_LINES, WIDE_MONOCLINIC_CELLS)
 
