@@ -31,6 +31,7 @@ from __future__ import annotations
 import numpy as np
 
 from xrdnet.xrd import indexing_impurity, indexing_low, indexing_ortho
+from xrdnet.xrd.indexing import _Family
 from xrdnet.xrd.indexing_impurity import STRONG_LINE_HEIGHT, UNINDEXED_ALLOWED
 
 MONOCLINIC_ASSIGNMENTS = 300  # trial cells of the monoclinic fit (150 in indexing_v2)
@@ -65,7 +66,7 @@ def monoclinic_v6_features(q2: np.ndarray, tol: np.ndarray) -> np.ndarray:
     return indexing_low.monoclinic_features(q2, tol, family, UNINDEXED_ALLOWED)
 
 
-def wide_monoclinic_family() -> indexing_low._Family:
+def wide_monoclinic_family() -> _Family:
     """The monoclinic fit of `indexing_v7` (built on first use, a few seconds)."""
     return indexing_low.monoclinic_family(WIDE_MONOCLINIC_ASSIGNMENTS, WIDE_MONOCLINIC_TRIAL_LINES, WIDE_MONOCLINIC_CELLS)
 
