@@ -1,7 +1,7 @@
 """Check that the indexing feature sets give the same vectors as a reference, pattern by pattern.
 
 Speed work on `xrdnet.xrd.indexing` and its kin must not change what the features are. This script
-computes `indexing`, `indexing_v2`, `indexing_v3` and `indexing_v4` on line lists of items of a cached
+computes the feature sets (`indexing` ... `indexing_v7`) on line lists of items of a cached
 peak-list set and compares them with reference vectors: a saved .npz (written by --write with the
 reference code on the path) or another checkout's code imported alongside (--baseline-src).
 
@@ -30,11 +30,12 @@ from pathlib import Path
 import numpy as np
 
 DEFAULT_PEAKS = "/work/fresh/data/synthetic-4e8c50488d68"
-KINDS = ("indexing", "indexing_v2", "indexing_v3", "indexing_v4")
+KINDS = ("indexing", "indexing_v2", "indexing_v3", "indexing_v4", "indexing_v5", "indexing_v6", "indexing_v7")
 # module and function of each feature set (as registered in xrdnet.data.features)
 _DESCRIBE = {"indexing": ("indexing", "line_features"), "indexing_v2": ("indexing_low", "line_features_v2"),
              "indexing_v3": ("indexing_ortho", "line_features_v3"),
-             "indexing_v4": ("indexing_impurity", "line_features_v4")}
+             "indexing_v4": ("indexing_impurity", "line_features_v4"), "indexing_v5": ("indexing_wide", "line_features_v5"),
+             "indexing_v6": ("indexing_wide", "line_features_v6"), "indexing_v7": ("indexing_wide", "line_features_v7")}
 TOLERANCE = 1e-9  # largest absolute difference allowed in any feature
 
 

@@ -62,8 +62,12 @@ def line_features_v5(q2: np.ndarray, heights: np.ndarray, tol: np.ndarray) -> np
 
 def monoclinic_v6_features(q2: np.ndarray, tol: np.ndarray) -> np.ndarray:
     """(7,) the forgiving monoclinic fit of the first N_FIT_LINES of lines q2 (Å⁻², ascending); zeros without lines."""
-    family = indexing_low.monoclinic_family(MONOCLINIC_ASSIGNMENTS)
-    return indexing_low.monoclinic_features(q2, tol, family, UNINDEXED_ALLOWED)
+    return indexing_low.monoclinic_features(q2, tol, monoclinic_v6_family(), UNINDEXED_ALLOWED)
+
+
+def monoclinic_v6_family() -> _Family:
+    """The monoclinic fit of `indexing_v6`."""
+    return indexing_low.monoclinic_family(MONOCLINIC_ASSIGNMENTS)
 
 
 def wide_monoclinic_family() -> _Family:
@@ -76,22 +80,27 @@ def monoclinic_v7_features(q2: np.ndarray, tol: np.ndarray) -> np.ndarray:
     return indexing_low.monoclinic_features(q2, tol, wide_monoclinic_family(), UNINDEXED_ALLOWED)
 
 
+def _v4_and_monoclinic(q2: np.ndarray, heights: np.ndarray, tol: np.ndarray, strong_line_height: float,
+                       orthorhombic: _Family, monoclinic: _Family) -> np.ndarray:
+    """(N_FEATURES_V6,) `indexing_v4` with the given orthorhombic fit, then the given monoclinic fit on all lines
+    and on the strong lines: what `indexing_v6` and `indexing_v7` share, they differ only in the two trial searches."""
+    def monoclinic_fit(q2, heights, tol):
+        return indexing_low.monoclinic_features(q2, tol, monoclinic, UNINDEXED_ALLOWED)
+
+    return np.concatenate([
+        indexing_impurity.line_features_v4(q2, heights, tol, strong_line_height, orthorhombic=orthorhombic),
+        indexing_impurity.on_all_and_strong_lines(monoclinic_fit, q2, heights, tol, strong_line_height)])
+
+
 def line_features_v6(q2: np.ndarray, heights: np.ndarray, tol: np.ndarray,
                      strong_line_height: float = STRONG_LINE_HEIGHT) -> np.ndarray:
     """(N_FEATURES_V6,) `indexing_v5`, then the monoclinic fit on all lines and on the strong lines."""
-    def monoclinic(q2, heights, tol):
-        return monoclinic_v6_features(q2, tol)
-
-    return np.concatenate([line_features_v5(q2, heights, tol),
-                           indexing_impurity.on_all_and_strong_lines(monoclinic, q2, heights, tol, strong_line_height)])
+    return _v4_and_monoclinic(q2, heights, tol, strong_line_height,
+                              indexing_ortho.wide_orthorhombic_family(), monoclinic_v6_family())
 
 
 def line_features_v7(q2: np.ndarray, heights: np.ndarray, tol: np.ndarray,
                      strong_line_height: float = STRONG_LINE_HEIGHT) -> np.ndarray:
     """(N_FEATURES_V6,) `indexing_v6` with the widest orthorhombic and the wider monoclinic searches."""
-    def monoclinic(q2, heights, tol):
-        return monoclinic_v7_features(q2, tol)
-
-    widest = indexing_ortho.widest_orthorhombic_family()
-    return np.concatenate([indexing_impurity.line_features_v4(q2, heights, tol, strong_line_height, orthorhombic=widest),
-                           indexing_impurity.on_all_and_strong_lines(monoclinic, q2, heights, tol, strong_line_height)])
+    return _v4_and_monoclinic(q2, heights, tol, strong_line_height,
+                              indexing_ortho.widest_orthorhombic_family(), wide_monoclinic_family())
