@@ -75,11 +75,6 @@ def wide_monoclinic_family() -> _Family:
     return indexing_low.monoclinic_family(WIDE_MONOCLINIC_ASSIGNMENTS, WIDE_MONOCLINIC_TRIAL_LINES, WIDE_MONOCLINIC_CELLS)
 
 
-def monoclinic_v7_features(q2: np.ndarray, tol: np.ndarray) -> np.ndarray:
-    """(7,) as `monoclinic_v6_features`, with the wider trial search of `wide_monoclinic_family`."""
-    return indexing_low.monoclinic_features(q2, tol, wide_monoclinic_family(), UNINDEXED_ALLOWED)
-
-
 def _v4_and_monoclinic(q2: np.ndarray, heights: np.ndarray, tol: np.ndarray, strong_line_height: float,
                        orthorhombic: _Family, monoclinic: _Family) -> np.ndarray:
     """(N_FEATURES_V6,) `indexing_v4` with the given orthorhombic fit, then the given monoclinic fit on all lines
