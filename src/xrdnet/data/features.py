@@ -16,6 +16,8 @@ Feature sets (data.features; a checkpoint records its set in data_info["features
     indexing_v5  indexing_v4 with a wider orthorhombic trial-cell search (`xrdnet.xrd.indexing_wide`)
     indexing_v6  indexing_v5, then a monoclinic fit on all and on the strong lines (`xrdnet.xrd.indexing_wide`)
     indexing_v7  indexing_v6 with wider orthorhombic and monoclinic trial-cell searches (`xrdnet.xrd.indexing_wide`)
+    indexing_v8  indexing_v7 of the lines a nearly noiseless profile shows in its curvature too (blends and
+                 shoulders resolved: `xrdnet.xrd.indexing.pick_peaks(curvature=True)`)
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ import logging
 import multiprocessing as mp
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 
@@ -53,6 +55,7 @@ class FeatureSet:
     describe: Callable[..., np.ndarray]
     size: int
     modules: tuple[ModuleType, ...]
+    pick: dict = field(default_factory=dict)  # options of the peak search (`indexing.pick_peaks`)
 
 
 FEATURE_SETS: dict[str, FeatureSet] = {
@@ -67,6 +70,10 @@ FEATURE_SETS: dict[str, FeatureSet] = {
                               (indexing, indexing_ortho, indexing_low, trial_assignments, indexing_impurity, indexing_wide)),
     "indexing_v7": FeatureSet(indexing_wide.line_features_v7, indexing_wide.N_FEATURES_V6,
                               (indexing, indexing_ortho, indexing_low, trial_assignments, indexing_impurity, indexing_wide)),
+    # indexing_v7's numbers of lines found in the curvature too: blends and shoulders resolved in clean profiles
+    "indexing_v8": FeatureSet(indexing_wide.line_features_v7, indexing_wide.N_FEATURES_V6,
+                              (indexing, indexing_ortho, indexing_low, trial_assignments, indexing_impurity, indexing_wide),
+                              {"curvature": True}),
 }
 FEATURE_KINDS = tuple(FEATURE_SETS)
 
@@ -83,6 +90,8 @@ def feature_key(grid: TwoThetaGrid, settings: ProfileSettings, augmenter: PeakAu
     augmentation, and which items have augmented copies."""
     code = hashlib.sha1("".join(inspect.getsource(module) for module in feature_set(kind).modules).encode()).hexdigest()
     description = {"features": kind, "code": code, "grid": grid.to_dict(), "profile": settings.to_dict()}
+    if feature_set(kind).pick:
+        description["pick"] = feature_set(kind).pick
     if copies:
         description.update(augmenter=repr(augmenter), copies=copies, seed=seed)
         if copy_items is not None:
@@ -94,7 +103,7 @@ def profile_features(profiles: np.ndarray, grid: TwoThetaGrid, wavelength_angstr
                      kind: str = "indexing") -> np.ndarray:
     """(n, size) float32 features of set `kind` of (n, grid points) profiles on `grid`."""
     points, features = grid.points, feature_set(kind)
-    rows = [indexing_features(profile, points, wavelength_angstrom, describe=features.describe)
+    rows = [indexing_features(profile, points, wavelength_angstrom, describe=features.describe, **features.pick)
             for profile in np.atleast_2d(profiles)]
     return np.asarray(rows, dtype=np.float32).reshape(-1, features.size)
 
