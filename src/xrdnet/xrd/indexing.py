@@ -215,7 +215,6 @@ def _vertices(y: np.ndarray, x: np.ndarray, index: np.ndarray) -> tuple[np.ndarr
 _CURVATURE_SMOOTHING = np.array([0.25, 0.5, 0.25])  # binomial: damps grid-scale wiggles, keeps a line's core
 # −y'' of the smoothed profile is y convolved with this kernel: its noise σ is the profile's σ times the norm
 _CURVATURE_KERNEL = -np.convolve(_CURVATURE_SMOOTHING, [1.0, -2.0, 1.0])
-CURVATURE_MERGE_POINTS = 2  # a curvature peak this close (grid points) to a maximum of y is that line
 # the curvature's positions are the better ones only in a nearly noiseless profile: counting noise moves
 # them more than the maxima of y (√y noise 1e-3: ~2.5e5 counts in the strongest line)
 CURVATURE_MAX_SIGMA_SQRT = 1e-3
@@ -252,15 +251,16 @@ def _curvature(y: np.ndarray) -> np.ndarray:
 
 def _with_curvature_peaks(y: np.ndarray, x: np.ndarray, maxima: np.ndarray, sigma: float, sigma_sqrt: float,
                           min_height: float, max_peaks: int) -> tuple[np.ndarray, np.ndarray]:
-    """The curvature's lines, and the maxima of y with none near (within CURVATURE_MERGE_POINTS).
+    """The curvature's lines, and the maxima of y in the concave stretches (c > 0) where it has none.
 
-    A line found both ways keeps the curvature's position: a blend's maximum of y sits between its lines,
+    Each line's core, or each blend's, is one concave stretch of the profile, and a maximum of y lies in
+    one. Where the curvature finds lines, they replace it: a blend's maximum of y sits between its lines,
     and a neighbour's tail, which tilts y under a line and moves its maximum, hardly bends it.
     """
     c = _curvature(y)
     found = curvature_peaks(y, sigma, sigma_sqrt, min_height)
-    if found.size and maxima.size:
-        maxima = maxima[np.abs(maxima[:, None] - found[None, :]).min(axis=1) > CURVATURE_MERGE_POINTS]
+    stretch = np.cumsum(np.diff((c > 0).astype(np.int8), prepend=0) == 1)  # concave stretch of each point
+    maxima = maxima[~np.isin(stretch[maxima], stretch[found])]
     positions_c, _ = _vertices(c, x, found)
     positions_y, heights_y = _vertices(y, x, maxima)
     positions = np.concatenate([positions_c, positions_y])
