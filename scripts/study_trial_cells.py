@@ -3,7 +3,7 @@
 Solve rate: share of validation items of a class whose fit indexes >= 95 % of the first 20 lines with
 ln M >= 3, on exact line lists (the simulated lines of >= 1 % of the strongest, lines closer than the
 0.05° tolerance merged into the stronger one) and on rendered ones (lines picked from the clean
-pseudo-Voigt render the features use). Cost: ms per pattern of the whole feature vector of each set,
+pseudo-Voigt render the features use, by its maxima and, as `indexing_v8` does, by its curvature too). Cost: ms per pattern of the whole feature vector of each set,
 measured side by side in one process (alternating per pattern) on the same rendered profiles, so a
 loaded machine slows both alike: read the ratio.
 
@@ -55,7 +55,7 @@ def main(argv=None):
     from xrdnet.crystal import CRYSTAL_SYSTEMS
     from xrdnet.data.datamodule import stratified_split
     from xrdnet.data.dataset import PeakListSet
-    from xrdnet.xrd import indexing, indexing_impurity, indexing_low, indexing_ortho, indexing_wide
+    from xrdnet.xrd import indexing, indexing_low, indexing_ortho, indexing_wide
     from xrdnet.xrd.profile import ProfileSettings, TwoThetaGrid, render_profile
 
     dataset = PeakListSet.load(args.synthetic)
@@ -81,19 +81,22 @@ def main(argv=None):
     print("|---|---|" + "---|" * len(fits))
     for name in args.classes:
         items = val[dataset.labels[val] == CRYSTAL_SYSTEMS.index(name)][:args.items]
-        lists = {"exact": [], "rendered": []}
+        lists = {"exact": [], "rendered": [], "rendered, curvature": []}
         for item in items:
             two_theta, intensity = dataset.peaks(int(item))
             lists["exact"].append(exact_lines(two_theta, intensity))
             profile = render_profile(two_theta, intensity, grid, settings, wavelength)
             lists["rendered"].append(indexing.pick_peaks(profile, grid.points)[0])
+            lists["rendered, curvature"].append(indexing.pick_peaks(profile, grid.points, curvature=True)[0])
         for kind, line_lists in lists.items():
             rates = [np.mean([solved(family, lines) for lines in line_lists]) for family in fits.values()]
             print(f"| {name} ({len(items)}) | {kind} | " + " | ".join(f"{r:.3f}" for r in rates) + " |", flush=True)
 
-    sets = {"indexing": indexing.line_features, "indexing_v3": indexing_ortho.line_features_v3,
-            "indexing_v4": indexing_impurity.line_features_v4, "indexing_v5": indexing_wide.line_features_v5,
-            "indexing_v6": indexing_wide.line_features_v6, "indexing_v7": indexing_wide.line_features_v7}
+    from xrdnet.data.features import FEATURE_SETS
+
+    # feature set -> (describe, peak-search options); indexing_v2 is left out (not a default at any time)
+    sets = {kind: (FEATURE_SETS[kind].describe, FEATURE_SETS[kind].pick) for kind in
+            ("indexing", "indexing_v3", "indexing_v4", "indexing_v5", "indexing_v6", "indexing_v7", "indexing_v8")}
     if args.baseline_indexing:
         import importlib.util
 
@@ -101,14 +104,14 @@ def main(argv=None):
         baseline = importlib.util.module_from_spec(spec)
         sys.modules[spec.name] = baseline  # its dataclasses look their module up
         spec.loader.exec_module(baseline)
-        sets = {"indexing (baseline)": baseline.line_features, **sets}
+        sets = {"indexing (baseline)": (baseline.line_features, {}), **sets}
     items = val[:args.timing]
     profiles = [render_profile(*dataset.peaks(int(i)), grid, settings, wavelength) for i in items]
     spent = dict.fromkeys(sets, 0.0)
     for profile in profiles:
-        for kind, describe in sets.items():
+        for kind, (describe, pick) in sets.items():
             start = time.perf_counter()
-            indexing.indexing_features(profile, grid.points, wavelength, describe=describe)
+            indexing.indexing_features(profile, grid.points, wavelength, describe=describe, **pick)
             spent[kind] += time.perf_counter() - start
     ms = {kind: seconds / len(profiles) * 1e3 for kind, seconds in spent.items()}
     print(f"\nms per pattern over {len(profiles)} validation profiles (peak picking + features): "
