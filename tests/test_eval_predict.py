@@ -129,6 +129,8 @@ def test_predict_answers_every_good_file_and_skips_bad_ones(trained, inputs, tmp
         probabilities = [t["probability"] for t in row["top"]]
         assert len(row["top"]) == 3 and probabilities == sorted(probabilities, reverse=True)
         assert {t["crystal_system"] for t in row["top"]} <= set(CRYSTAL_SYSTEMS)
+        # the cell of the predicted system, when one indexes the lines (the toy model's calls may have none)
+        assert "cell" in row and (row["cell"] is None or row["cell"]["text"].startswith(row["cell"]["lattice"]))
         assert (tmp_path / "plots" / f"{Path(name).stem}.png").exists()
     for name in bad:
         assert rows[name]["status"] == "skipped" and name in rows[name]["reason"] and rows[name]["top"] == []
@@ -142,7 +144,7 @@ def test_predict_writes_csv(trained, inputs, tmp_path):
          str(trained["checkpoint"]), "--top-k", "2", "--out", str(out)], tmp_path)
     lines = out.read_text().strip().splitlines()
     assert lines[0].startswith("file,status,reason,uncertain,format,wavelength_angstrom,wavelength,wavelength_from,"
-                               "background,kalpha2,kalpha2_seen,displacement_shift_deg,coverage,crystal_system_1,probability_1,"
+                               "background,kalpha2,kalpha2_seen,displacement_shift_deg,coverage,cell,crystal_system_1,probability_1,"
                                "crystal_system_2")
     assert len(lines) == 3 and ",skipped," in lines[2]
 

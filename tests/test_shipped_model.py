@@ -62,3 +62,14 @@ def test_the_shipped_model_reads_textbook_structures_beside_a_weak_second_phase(
     predicted = predictor.predict_proba(np.stack(profiles)).argmax(axis=1)
     wrong = [f"{pair}: {CRYSTAL_SYSTEMS[p]}" for pair, p, label in zip(pairs, predicted, labels) if p != label]
     assert len(pairs) == 121 and len(wrong) <= 6, wrong  # at least 95 % right
+
+
+def test_the_shipped_model_names_the_cell_behind_its_calls(predictor):
+    # predict reports the cell of the predicted system, from the lines the model's feature set picks
+    calls = {"Si (diamond)": ("cubic", "cF", 5.431), "TiO2 (rutile)": ("tetragonal", "tP", 4.594),
+             "Al2O3 (corundum)": ("trigonal", "hR", 4.759)}
+    for reference in REFERENCE_STRUCTURES:
+        if reference.name in calls:
+            system, lattice, a = calls[reference.name]
+            cell = predictor.cell(predictor.profile_of_structure(reference.structure()), system)
+            assert cell is not None and cell.lattice == lattice and abs(cell.a - a) < 0.01, (reference.name, cell)

@@ -4,6 +4,7 @@
     model = xrdnet.load_model()                  # the shipped model, or load_model("run/checkpoints/best.ckpt")
     result = model.predict(structure)            # a pymatgen Structure, a CIF or scan file, or a list of them
     result.top, result.probabilities             # 'cubic', {'triclinic': 0.01, ..., 'cubic': 0.93}
+    result.cell                                  # the cubic cell that indexes its lines (or None)
     model.predict_pattern(two_theta, intensity, wavelength="CuKa")
     two_theta, intensity = xrdnet.simulate(structure)   # the profile on the model's 2θ grid
 
@@ -22,6 +23,7 @@ import numpy as np
 from pymatgen.core import Structure
 
 from xrdnet.predictor import CrystalSystemPredictor, DEFAULT_WAVELENGTH
+from xrdnet.xrd.cell import IndexedCell
 from xrdnet.xrd.wavelengths import Radiation
 
 Input = Structure | str | os.PathLike
@@ -35,11 +37,13 @@ class Prediction:
     source: what was predicted (a file path, or the structure's formula).
     preprocessing: what was done to a measured scan (wavelength used and where it came from, background,
     Kα2, grid coverage), or how a structure was turned into a profile.
+    cell: the cell of the top crystal system that indexes the pattern's lines (`xrdnet.xrd.cell`), or None.
     """
 
     probabilities: dict[str, float]
     source: str
     preprocessing: dict = field(default_factory=dict)
+    cell: IndexedCell | None = None
 
     @property
     def top(self) -> str:
@@ -56,7 +60,7 @@ class Prediction:
 
     def as_dict(self) -> dict:
         return {"source": self.source, "top": self.top, "probabilities": dict(self.probabilities),
-                "preprocessing": dict(self.preprocessing)}
+                "preprocessing": dict(self.preprocessing), "cell": None if self.cell is None else self.cell.as_dict()}
 
     def __str__(self) -> str:
         listed = ", ".join(f"{name} {p:.2f}" for name, p in self.ranked(3))
@@ -128,8 +132,9 @@ class Model:
 
     def _predictions(self, profiles: list[np.ndarray], sources: list[str], steps: list[dict]) -> list[Prediction]:
         probabilities = self.predictor.predict_proba(np.stack(profiles))
-        return [Prediction({name: float(p) for name, p in zip(self.class_names, row)}, source, done)
-                for row, source, done in zip(probabilities, sources, steps)]
+        return [Prediction({name: float(p) for name, p in zip(self.class_names, row)}, source, done,
+                           self.predictor.cell(profile, self.class_names[int(np.argmax(row))]))
+                for profile, row, source, done in zip(profiles, probabilities, sources, steps)]
 
     def __repr__(self) -> str:
         return f"Model({str(self.checkpoint)!r}, classes={len(self.class_names)}, λ={self.wavelength_angstrom:g} Å)"

@@ -8,7 +8,9 @@ wavelength their file records (--wavelength overrides; CuKa when neither says), 
 wavelength by Bragg's law, background-subtracted, Kα2-stripped when the wavelength is a doublet,
 resampled onto its 2θ grid and normalized, and cleared of a sample displacement that the lattice fits
 find (--displacement). Files that cannot be read are reported as skipped with the reason; every
-other file still gets an answer.
+other file still gets an answer. Each answer carries the cell of the predicted system that indexes the
+pattern's lines, when one does (lattice, a b c in Å, β for monoclinic, lines indexed, figure of merit M),
+for checking the call as an indexing program's answer is checked.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ BACKGROUNDS = ("rolling_ball", "iterative_polynomial", "none")
 PREPROCESSING_FIELDS = ("format", "wavelength_angstrom", "wavelength", "wavelength_from", "background", "kalpha2",
                         "kalpha2_seen", "displacement_shift_deg", "coverage")
 LOW_COVERAGE = 0.6  # below this fraction of the model's grid a scan gets a warning in its result
+# a primitive hexagonal cell's lines are those of trigonal-P and hexagonal structures alike (hkl and khl at one d)
+HEXAGONAL_LATTICE_NOTE = " (trigonal-P or hexagonal: the lines cannot tell)"
 
 
 def expand_inputs(inputs: list[str]) -> list[Path]:
@@ -51,7 +55,8 @@ def expand_inputs(inputs: list[str]) -> list[Path]:
 def predict_files(files: list[Path], predictor, wavelength: str | float | None = None, top_k: int = 3,
                   threshold: float = 0.5, background: str = "rolling_ball", plot_dir: Path | None = None,
                   kalpha2: str = "auto", displacement: str = "auto") -> list[dict]:
-    """One result per file: {"file", "status": "ok"|"skipped", "reason", "top": [...], "uncertain", "preprocessing"}.
+    """One result per file: {"file", "status": "ok"|"skipped", "reason", "top": [...], "uncertain", "preprocessing",
+    "cell"}; "cell": the cell of the predicted system that indexes the pattern's lines (`xrdnet.xrd.cell`), or None.
 
     wavelength: of every measured scan (None: the one its file records, else the predictor's default).
     """
@@ -70,10 +75,12 @@ def predict_files(files: list[Path], predictor, wavelength: str | float | None =
         ok_rows.append(len(results) - 1)
     if profiles:
         probabilities = predictor.predict_proba(np.stack(profiles))
-        for row, p in zip(ok_rows, probabilities):
+        for row, profile, p in zip(ok_rows, profiles, probabilities):
             order = np.argsort(-p)[:top_k]
             results[row]["top"] = [{"crystal_system": predictor.class_names[i], "probability": round(float(p[i]), 4)} for i in order]
             results[row]["uncertain"] = bool(p[order[0]] < threshold)
+            cell = predictor.cell(profile, predictor.class_names[order[0]])
+            results[row]["cell"] = None if cell is None else {**cell.as_dict(), "text": cell.describe()}
         if plot_dir is not None:
             _plot_inputs(plot_dir, [results[r] for r in ok_rows], profiles, predictor)
     return results
@@ -107,6 +114,8 @@ def format_table(results: list[dict]) -> str:
             continue
         top = ", ".join(f"{t['crystal_system']} {t['probability']:.2f}" for t in row["top"])
         notes = ["uncertain"] * bool(row.get("uncertain")) + [row["reason"]] * bool(row["reason"])
+        if row.get("cell"):
+            notes.append(f"cell {row['cell']['text']}" + HEXAGONAL_LATTICE_NOTE * (row["cell"]["lattice"] == "hP"))
         lines.append(f"{Path(row['file']).name:<40} {top:<42} {'; '.join(notes)}")
     return "\n".join(lines)
 
@@ -119,12 +128,12 @@ def write_results(path: Path, results: list[dict]) -> None:
         width = max((len(r["top"]) for r in results), default=0)
         buffer = io.StringIO()
         writer = csv.writer(buffer)
-        writer.writerow(["file", "status", "reason", "uncertain", *PREPROCESSING_FIELDS]
+        writer.writerow(["file", "status", "reason", "uncertain", *PREPROCESSING_FIELDS, "cell"]
                         + [f"{kind}_{k + 1}" for k in range(width) for kind in ("crystal_system", "probability")])
         for row in results:
             steps = row.get("preprocessing", {})
             cells = [row["file"], row["status"], row["reason"], row.get("uncertain", ""),
-                     *(steps.get(field, "") for field in PREPROCESSING_FIELDS)]
+                     *(steps.get(field, "") for field in PREPROCESSING_FIELDS), (row.get("cell") or {}).get("text", "")]
             for top in row["top"]:
                 cells += [top["crystal_system"], top["probability"]]
             writer.writerow(cells)

@@ -20,9 +20,10 @@ import numpy as np
 import torch
 from pymatgen.core import Structure
 
-from xrdnet.data.features import profile_features
+from xrdnet.data.features import feature_set, profile_features
 from xrdnet.lit.classifier import CHECKPOINT_FORMAT, CHECKPOINT_FORMAT_KEY, CrystalSystemClassifier
 from xrdnet.utils.errors import first_line
+from xrdnet.xrd.cell import IndexedCell, index_profile
 from xrdnet.xrd.peaks import XRDSimulator
 from xrdnet.xrd.profile import ProfileSettings, TwoThetaGrid, render_profile
 from xrdnet.xrd.wavelengths import Radiation
@@ -114,6 +115,14 @@ class CrystalSystemPredictor:
         # the set the model was trained on; checkpoints from before sets had names read 'indexing'
         kind = self.module.hparams.data_info["features"].get("kind") or "indexing"
         return np.concatenate([profiles, profile_features(profiles, self.grid, self.wavelength_angstrom, kind)], axis=1)
+
+    def cell(self, profile: np.ndarray, crystal_system: str) -> IndexedCell | None:
+        """The cell of `crystal_system` that indexes the lines of a profile on the model's grid, picked as the
+        model's feature set picks them (None: no cell of that system indexes them, or triclinic)."""
+        kind = (self.module.hparams.data_info.get("features") or {}).get("kind")
+        pick = feature_set(kind).pick if kind else {}
+        return index_profile(np.asarray(profile, dtype=float).ravel(), self.grid.points, self.wavelength_angstrom,
+                             crystal_system, **pick)
 
     @torch.no_grad()
     def predict_proba(self, profiles: np.ndarray) -> np.ndarray:

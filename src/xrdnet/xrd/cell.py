@@ -1,0 +1,165 @@
+"""The unit cell behind a crystal-system call: the lattice fit of that system that indexes a pattern's lines.
+
+The model decides the crystal system; the powder-indexing fits it reads beside the profile
+(`xrdnet.xrd.indexing`) also name a cell. Reporting the cell of the predicted system lets a researcher
+check the call the way indexing programs are checked: the cell's parameters, how many of the first 20
+lines it indexes and de Wolff's figure of merit M20 (M = Q²₂₀ / (2 ε̄ N_calc); above ~10 a cell is
+usually right, a few means the lines barely fit it).
+
+Lattices (the fits' quadratic forms, Q² = 1/d² in Å⁻²):
+
+    cubic P/I/F           Q² = (h² + k² + l²) / a²
+    tetragonal P/I        Q² = (h² + k²) / a² + l² / c²
+    hexagonal hP          Q² = 4 (h² + hk + k²) / (3 a²) + l² / c²     trigonal-P or hexagonal: the same lines
+    rhombohedral hR       the same on hexagonal axes, −h + k + l = 3n  trigonal only
+    orthorhombic          Q² = h² / a² + k² / b² + l² / c²  (primitive form, a centred cell fits it too;
+                          axes reported a ≤ b ≤ c, as the space group that would name them is not known)
+    monoclinic            Q² = h² a*² + k² b*² + l² c*² + 2 h l a* c* cos β*  (unique axis b; reported in
+                          the reduced setting: shortest a ≤ c in the ac plane, β ≥ 90°)
+
+A triclinic call has no cell here: the fits stop at monoclinic.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from xrdnet.xrd import indexing, indexing_low, indexing_ortho, indexing_wide
+from xrdnet.xrd.indexing import FAMILIES, LatticeFit
+
+# lattices tried for each crystal system; the best figure of merit wins
+SYSTEM_LATTICES = {
+    "cubic": ("cubic_P", "cubic_I", "cubic_F"),
+    "tetragonal": ("tetragonal_P", "tetragonal_I"),
+    "trigonal": ("rhombohedral", "hexagonal"),
+    "hexagonal": ("hexagonal",),
+    "orthorhombic": ("orthorhombic",),
+    "monoclinic": ("monoclinic",),
+}
+# Pearson-style lattice symbols of the fits
+LATTICE_SYMBOLS = {"cubic_P": "cP", "cubic_I": "cI", "cubic_F": "cF", "tetragonal_P": "tP", "tetragonal_I": "tI",
+                   "hexagonal": "hP", "rhombohedral": "hR", "orthorhombic": "oP", "monoclinic": "mP"}
+# a fit counts as a cell when it indexes this share of the lines with ln M at least this high
+MIN_FRACTION_INDEXED = 0.85
+MIN_LOG_M = math.log(5.0)
+UNINDEXED_ALLOWED = 0.1  # as the features' fits: 2 of 20 lines may belong to something else
+
+
+@dataclass(frozen=True)
+class IndexedCell:
+    """A cell that indexes a pattern's lines.
+
+    lattice: Pearson-style symbol of the fitted form (cP, cI, cF, tP, tI, hP, hR, oP, mP; hR on hexagonal axes).
+    a, b, c: Å; alpha, beta, gamma: degrees.
+    fraction_indexed: share of the first (up to 20) lines within tolerance of a calculated line.
+    figure_of_merit: de Wolff-style M of those lines (see the module docstring).
+    n_lines: lines fitted.
+    """
+
+    lattice: str
+    a: float
+    b: float
+    c: float
+    alpha: float
+    beta: float
+    gamma: float
+    fraction_indexed: float
+    figure_of_merit: float
+    n_lines: int
+
+    def describe(self) -> str:
+        """One line, e.g. 'cF a=5.431 Å, 20/20 lines, M=152'."""
+        if self.lattice.startswith("c"):
+            axes = f"a={self.a:.3f}"
+        elif self.lattice[0] in "th":
+            axes = f"a={self.a:.3f} c={self.c:.3f}"
+        else:
+            axes = f"a={self.a:.3f} b={self.b:.3f} c={self.c:.3f}"
+        angle = f" β={self.beta:.2f}°" if self.lattice == "mP" else ""
+        indexed = round(self.fraction_indexed * self.n_lines)
+        return f"{self.lattice} {axes} Å{angle}, {indexed}/{self.n_lines} lines, M={self.figure_of_merit:.0f}"
+
+    def as_dict(self) -> dict:
+        return {"lattice": self.lattice, "a": round(self.a, 4), "b": round(self.b, 4), "c": round(self.c, 4),
+                "alpha": round(self.alpha, 3), "beta": round(self.beta, 3), "gamma": round(self.gamma, 3),
+                "fraction_indexed": round(self.fraction_indexed, 3), "figure_of_merit": round(self.figure_of_merit, 1),
+                "n_lines": self.n_lines}
+
+
+def _family(name: str):
+    if name == "orthorhombic":
+        return indexing_ortho.widest_orthorhombic_family()
+    if name == "monoclinic":
+        return indexing_wide.wide_monoclinic_family()
+    return FAMILIES[name]
+
+
+def cell_of_fit(fit: LatticeFit, name: str) -> IndexedCell:
+    """The cell of a lattice fit of family `name` (a key of LATTICE_SYMBOLS)."""
+    params = np.asarray(fit.params, dtype=float)
+    alpha = beta = gamma = 90.0
+    if name.startswith("cubic"):
+        a = b = c = 1.0 / math.sqrt(params[0])
+    elif name.startswith("tetragonal"):
+        a = b = 1.0 / math.sqrt(params[0])
+        c = 1.0 / math.sqrt(params[1])
+    elif name in ("hexagonal", "rhombohedral"):
+        a = b = 2.0 / math.sqrt(3.0 * params[0])  # A = 4 / (3 a²)
+        c = 1.0 / math.sqrt(params[1])
+        gamma = 120.0
+    elif name == "orthorhombic":  # (A, B, C) multiply h², k², l²; the fit's axis labels are free: a ≤ b ≤ c
+        a, b, c = sorted(1.0 / math.sqrt(p) for p in params[:3])
+    elif name == "monoclinic":
+        a, b, c, beta = reduced_monoclinic(*indexing_low.monoclinic_cell(params))
+    else:
+        raise ValueError(f"unknown lattice fit {name!r}")
+    return IndexedCell(LATTICE_SYMBOLS[name], a, b, c, alpha, beta, gamma, fit.fraction_indexed,
+                       math.exp(fit.log_m), fit.n_obs)
+
+
+def reduced_monoclinic(a: float, b: float, c: float, beta: float) -> tuple[float, float, float, float]:
+    """The reduced setting of a monoclinic cell (Å, degrees): the shortest a and c in the ac plane, a ≤ c, β ≥ 90°.
+
+    The fit may name any basis of the lattice's ac plane (a + c and c index the same lines as a and c);
+    Gauss reduction of the 2D lattice gives the one setting every fit of it agrees on.
+    """
+    u = np.array([a, 0.0])
+    v = c * np.array([math.cos(math.radians(beta)), math.sin(math.radians(beta))])
+    while True:
+        if v @ v < u @ u:
+            u, v = v, u
+        m = round(float(u @ v) / float(u @ u))
+        if m == 0:
+            break
+        v = v - m * u
+    cos_beta = float(u @ v) / math.sqrt(float(u @ u) * float(v @ v))
+    return (math.sqrt(float(u @ u)), b, math.sqrt(float(v @ v)), math.degrees(math.acos(-abs(cos_beta))))
+
+
+def index_lines(two_theta_deg: np.ndarray, wavelength_angstrom: float, crystal_system: str) -> IndexedCell | None:
+    """The best cell of `crystal_system` for lines at two_theta_deg (degrees, ascending; the first 20 are fitted),
+    or None when the system has no fit here (triclinic) or no cell indexes MIN_FRACTION_INDEXED of the lines
+    with M ≥ exp(MIN_LOG_M)."""
+    names = SYSTEM_LATTICES.get(crystal_system)
+    if names is None:
+        return None
+    two_theta = np.asarray(two_theta_deg, dtype=float)
+    q2 = indexing.q_squared(two_theta, wavelength_angstrom)[:indexing.N_FIT_LINES]
+    tol = indexing.q_squared_tolerance(two_theta, wavelength_angstrom)[:indexing.N_FIT_LINES]
+    fits = indexing.fit_families([_family(name) for name in names], q2, tol, UNINDEXED_ALLOWED)
+    found = [(fit, name) for fit, name in zip(fits, names)
+             if fit is not None and fit.fraction_indexed >= MIN_FRACTION_INDEXED and fit.log_m >= MIN_LOG_M]
+    if not found:
+        return None
+    fit, name = max(found, key=lambda pair: pair[0].log_m)
+    return cell_of_fit(fit, name)
+
+
+def index_profile(profile: np.ndarray, grid_two_theta_deg: np.ndarray, wavelength_angstrom: float,
+                  crystal_system: str, **pick_options) -> IndexedCell | None:
+    """`index_lines` of the lines `indexing.pick_peaks` finds in a profile (options passed through)."""
+    two_theta, _ = indexing.pick_peaks(profile, grid_two_theta_deg, **pick_options)
+    return index_lines(two_theta, wavelength_angstrom, crystal_system)

@@ -1,0 +1,95 @@
+"""The cell behind a crystal-system call (`xrdnet.xrd.cell`): the textbook structures' cells come back from
+their simulated patterns, and lines that no cell indexes give none."""
+
+import numpy as np
+import pytest
+
+from xrdnet.crystal import CRYSTAL_SYSTEMS
+from xrdnet.structures.reference import REFERENCE_STRUCTURES
+from xrdnet.xrd.cell import IndexedCell, index_lines, index_profile
+from xrdnet.xrd.peaks import XRDSimulator
+from xrdnet.xrd.profile import ProfileSettings, TwoThetaGrid, render_profile
+
+GRID = TwoThetaGrid(5.0, 90.0, 0.04)
+CU_KA1 = 1.5405929
+SETTINGS = ProfileSettings(shape="pseudo_voigt", crystallite_size_nm=25.0, eta=0.5)
+
+# the cell each structure's lines must give: lattice symbol, a, b, c (Å), β (degrees); orthorhombic axes a ≤ b ≤ c
+EXPECTED = {
+    "Si (diamond)": ("cF", 5.431, 5.431, 5.431, 90.0),
+    "NaCl (rock salt)": ("cF", 5.640, 5.640, 5.640, 90.0),
+    "CsCl": ("cP", 4.123, 4.123, 4.123, 90.0),
+    "TiO2 (rutile)": ("tP", 4.594, 4.594, 2.959, 90.0),
+    "TiO2 (anatase)": ("tI", 3.785, 3.785, 9.514, 90.0),
+    "ZnO (wurtzite)": ("hP", 3.250, 3.250, 5.207, 90.0),
+    "C (graphite)": ("hP", 2.464, 2.464, 6.711, 90.0),
+    "Al2O3 (corundum)": ("hR", 4.759, 4.759, 12.991, 90.0),  # rhombohedral, on hexagonal axes
+    "CaCO3 (calcite)": ("hR", 4.990, 4.990, 17.062, 90.0),
+    "SiO2 (alpha-quartz)": ("hP", 4.913, 4.913, 5.405, 90.0),  # trigonal-P: a primitive hexagonal lattice
+    "Mg2SiO4 (forsterite)": ("oP", 4.75, 5.98, 10.19, 90.0),
+    "ZrO2 (baddeleyite)": ("mP", 5.150, 5.212, 5.317, 99.23),
+}
+
+
+def _profile(entry) -> np.ndarray:
+    peaks = XRDSimulator(CU_KA1).simulate(entry.structure())
+    return render_profile(peaks.two_theta, peaks.intensity, GRID, SETTINGS, CU_KA1)
+
+
+def test_every_textbook_structure_has_an_expected_cell():
+    assert set(EXPECTED) == {entry.name for entry in REFERENCE_STRUCTURES}
+
+
+@pytest.mark.parametrize("entry", REFERENCE_STRUCTURES, ids=lambda entry: entry.name)
+def test_the_textbook_cells_come_back_from_their_patterns(entry):
+    lattice, a, b, c, beta = EXPECTED[entry.name]
+    cell = index_profile(_profile(entry), GRID.points, CU_KA1, CRYSTAL_SYSTEMS[entry.label], curvature=True)
+    assert isinstance(cell, IndexedCell), f"{entry.name}: no cell found"
+    assert cell.lattice == lattice
+    np.testing.assert_allclose([cell.a, cell.b, cell.c], [a, b, c], rtol=2e-3)
+    assert abs(cell.beta - beta) < 0.2
+    assert cell.fraction_indexed >= 0.9 and cell.figure_of_merit > 20  # a clean pattern fits its cell well
+    text = cell.describe()
+    assert text.startswith(lattice) and f"a={cell.a:.3f}" in text
+
+
+def test_silicon_cell_from_its_111_line_position():
+    # Bragg's law with CuKα1: the (111) line at 28.44° means d = 3.1356 Å, a = d·√3 = 5.431 Å
+    lines = np.array([28.443, 47.303, 56.122, 69.130, 76.377, 88.029])  # 111, 220, 311, 400, 331, 422
+    cell = index_lines(lines, CU_KA1, "cubic")
+    assert cell.lattice == "cF" and abs(cell.a - 5.431) < 0.002 and cell.fraction_indexed == 1.0
+
+
+def test_lines_no_cell_indexes_give_none():
+    rng = np.random.default_rng(0)
+    lines = np.sort(rng.uniform(10.0, 80.0, 20))
+    for system in ("cubic", "tetragonal", "hexagonal", "trigonal"):
+        assert index_lines(lines, CU_KA1, system) is None, system
+
+
+def test_triclinic_has_no_cell_and_an_unknown_system_none():
+    si = next(entry for entry in REFERENCE_STRUCTURES if entry.name.startswith("Si"))
+    profile = _profile(si)
+    assert index_profile(profile, GRID.points, CU_KA1, "triclinic") is None
+    assert index_profile(profile, GRID.points, CU_KA1, "quasicrystal") is None
+
+
+def test_a_cubic_pattern_read_as_tetragonal_gives_a_cell_with_c_equal_a():
+    # the cubic metric is the tetragonal one's c = a limit: a call one system too low still shows the lattice
+    nacl = next(entry for entry in REFERENCE_STRUCTURES if entry.name.startswith("NaCl"))
+    cell = index_profile(_profile(nacl), GRID.points, CU_KA1, "tetragonal", curvature=True)
+    assert cell is not None and cell.lattice in ("tP", "tI")
+    assert min(abs(cell.c / cell.a - ratio) for ratio in (1.0, 2 ** 0.5, 0.5 ** 0.5)) < 2e-3
+
+
+def test_a_monoclinic_cell_is_reported_in_its_reduced_setting():
+    # baddeleyite's ac plane named by a' = a + c and c: the same lattice, the same reduced cell
+    from xrdnet.xrd.cell import reduced_monoclinic
+
+    a, c, beta = 5.150, 5.317, 99.23
+    u = np.array([a, 0.0])
+    v = c * np.array([np.cos(np.radians(beta)), np.sin(np.radians(beta))])
+    w = u + v
+    beta_w = np.degrees(np.arccos(w @ v / (np.linalg.norm(w) * np.linalg.norm(v))))
+    for cell in ((a, 5.212, c, beta), (float(np.linalg.norm(w)), 5.212, c, float(beta_w)), (c, 5.212, a, beta)):
+        np.testing.assert_allclose(reduced_monoclinic(*cell), (a, 5.212, c, beta), atol=1e-9)
