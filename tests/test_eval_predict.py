@@ -310,3 +310,20 @@ def test_eval_refuses_another_test_split_and_notes_a_checkpoint_without_one(trai
     assert "records no training split" in accepted.stdout and "could not be verified" in accepted.stdout
     results = json.loads(next((tmp_path / "out").rglob("metrics.json")).read_text())
     assert results["sets"]["test"]["accuracy"] == pytest.approx(trained["metrics"]["test/acc"], abs=1e-6)
+
+
+def test_the_table_shows_the_cell_or_that_none_indexes_the_lines():
+    from xrdnet.predict import format_table
+
+    def row(system, cell):
+        return {"file": f"{system}.xy", "status": "ok", "reason": "", "uncertain": False, "cell": cell,
+                "top": [{"crystal_system": system, "probability": 0.9}]}
+
+    cubic = {"lattice": "cF", "text": "cF a=5.431 Å, 6/6 lines, M=1493"}
+    hexagonal = {"lattice": "hP", "text": "hP a=3.250 c=5.207 Å, 13/13 lines, M=804"}
+    lines = format_table([row("cubic", cubic), row("hexagonal", hexagonal), row("orthorhombic", None),
+                          row("triclinic", None)]).splitlines()
+    assert "cell cF a=5.431 Å" in lines[1] and "trigonal-P or hexagonal" not in lines[1]
+    assert "cell hP a=3.250" in lines[2] and "trigonal-P or hexagonal" in lines[2]
+    assert "no orthorhombic cell indexes the lines" in lines[3]
+    assert "cell" not in lines[4]  # the fits stop at monoclinic: a triclinic call has no cell to miss
