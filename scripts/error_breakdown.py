@@ -1,7 +1,8 @@
 """Where a checkpoint's mistakes sit by space group: how many line positions alone cannot settle.
 
-Reads the metrics.json `xrdnet-eval` writes (every mistake, by item name) and the cached datasets that
-hold those items' space groups, and splits each set's mistakes into:
+Reads the metrics.json `xrdnet-eval` writes (every mistake, with its space group; for runs from before
+eval recorded them, the cached datasets that hold the items are searched by name) and splits each set's
+mistakes into:
 
 - trigonal-P ↔ hexagonal: a trigonal structure with a primitive hexagonal lattice (not rhombohedral)
   read hexagonal, or a hexagonal one read trigonal (the model does not say which trigonal lattice). The two lattices are the same, so hkl and khl fall
@@ -11,7 +12,7 @@ hold those items' space groups, and splits each set's mistakes into:
 - the other confusions, by true → predicted class, with their commonest true space groups.
 
     python scripts/error_breakdown.py outputs/eval/runs/<time>/metrics.json
-    python scripts/error_breakdown.py <metrics.json> --data-dir data --top 4
+    python scripts/error_breakdown.py <metrics.json> --data-dir data --top 4   # data: for older runs only
 """
 
 from __future__ import annotations
@@ -23,13 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-# the seven rhombohedral (hR) space groups; the other trigonal groups (143-167) are primitive hexagonal
-RHOMBOHEDRAL_GROUPS = frozenset({146, 148, 155, 160, 161, 166, 167})
-
-
-def is_trigonal_p(space_group: int) -> bool:
-    """A trigonal space group on a primitive hexagonal lattice (hP), whose lines a hexagonal cell indexes."""
-    return 143 <= space_group <= 167 and space_group not in RHOMBOHEDRAL_GROUPS
+from xrdnet.crystal import same_lattice_confusion
 
 
 def breakdown(mistakes: list[dict], space_group_of: dict[str, int]) -> dict:
@@ -38,14 +33,13 @@ def breakdown(mistakes: list[dict], space_group_of: dict[str, int]) -> dict:
     others: dict[tuple[str, str], Counter] = {}
     unknown = 0
     for row in mistakes:
-        group = space_group_of.get(row["name"])
+        group = row.get("space_group", space_group_of.get(row["name"]))
         if group is None:
             unknown += 1
             continue
-        pair = {row["true"], row["predicted"]}
-        if pair == {"trigonal", "hexagonal"}:
-            trigonal_p = is_trigonal_p(group) if row["true"] == "trigonal" else True
-            kinds["trigonal-P <-> hexagonal" if trigonal_p else "rhombohedral <-> hexagonal"] += 1
+        if {row["true"], row["predicted"]} == {"trigonal", "hexagonal"}:
+            same_lattice = same_lattice_confusion(row["true"], row["predicted"], group)
+            kinds["trigonal-P <-> hexagonal" if same_lattice else "rhombohedral <-> hexagonal"] += 1
             continue
         others.setdefault((row["true"], row["predicted"]), Counter())[group] += 1
     return {"kinds": kinds, "others": others, "unknown": unknown}
@@ -77,8 +71,9 @@ def main(argv=None) -> None:
         results = json.loads(args.metrics.read_text())
     except (OSError, json.JSONDecodeError) as error:
         parser.error(f"{args.metrics}: cannot read an xrdnet-eval metrics.json ({error})")
-    space_group_of = space_groups_by_name(args.data_dir)
-    if not space_group_of:
+    recorded = all("space_group" in row for report in results["sets"].values() for row in report["misclassified"])
+    space_group_of = {} if recorded else space_groups_by_name(args.data_dir)
+    if not recorded and not space_group_of:
         parser.error(f"{args.data_dir}: no cached dataset (*/arrays.npz) with item names and space groups")
     for name, report in results["sets"].items():
         mistakes = report["misclassified"]

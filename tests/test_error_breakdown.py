@@ -6,14 +6,19 @@ from pathlib import Path
 
 import numpy as np
 
+from xrdnet.crystal import is_trigonal_p, same_lattice_confusion
+from xrdnet.metrics import misclassified, same_lattice_mistakes
+
 SCRIPT = runpy.run_path(str(Path(__file__).resolve().parents[1] / "scripts" / "error_breakdown.py"))
 
 
 def test_trigonal_lattices_are_told_apart():
     # P-3m1 (164) and P3_121 (152) sit on a primitive hexagonal lattice; R-3m (166) and R3c (161) do not
-    assert SCRIPT["is_trigonal_p"](164) and SCRIPT["is_trigonal_p"](152) and SCRIPT["is_trigonal_p"](143)
-    assert not SCRIPT["is_trigonal_p"](166) and not SCRIPT["is_trigonal_p"](161)
-    assert not SCRIPT["is_trigonal_p"](194) and not SCRIPT["is_trigonal_p"](62)
+    assert is_trigonal_p(164) and is_trigonal_p(152) and is_trigonal_p(143)
+    assert not is_trigonal_p(166) and not is_trigonal_p(161) and not is_trigonal_p(194) and not is_trigonal_p(62)
+    assert same_lattice_confusion("trigonal", "hexagonal", 164) and same_lattice_confusion("hexagonal", "trigonal", 186)
+    assert not same_lattice_confusion("trigonal", "hexagonal", 166)  # hR lines: −h + k + l = 3n
+    assert not same_lattice_confusion("orthorhombic", "hexagonal", 36)
 
 
 def write_dataset(folder: Path, names: list[str], groups: list[int]) -> None:
@@ -47,3 +52,19 @@ def test_breakdown_counts_each_kind(tmp_path, capsys):
     SCRIPT["main"]([str(metrics), "--data-dir", str(tmp_path / "data")])
     printed = capsys.readouterr().out
     assert "6 mistakes of 20" in printed and "trigonal-P <-> hexagonal         2  (33% of the mistakes" in printed
+
+
+def test_eval_rows_carry_space_groups_and_count_the_same_lattice_mistakes(tmp_path, capsys):
+    # what xrdnet-eval records: each mistake with its space group, the pair counted beside them
+    probabilities = np.eye(7)[[5, 5, 4, 1, 6]]  # read hexagonal, hexagonal, trigonal, monoclinic, cubic
+    labels = np.array([4, 4, 5, 2, 6])
+    rows = misclassified(["quartz", "calcite", "wurtzite", "olivine", "salt"], probabilities, labels,
+                         space_groups=[154, 167, 186, 62, 225])
+    assert [row["space_group"] for row in rows] == [154, 167, 186, 62]
+    assert same_lattice_mistakes(rows) == 2  # quartz and wurtzite; calcite is rhombohedral
+    metrics = tmp_path / "metrics.json"
+    metrics.write_text(json.dumps({"sets": {"aflow": {"n": 5, "accuracy": 0.2, "misclassified": rows}}}))
+    SCRIPT["main"]([str(metrics), "--data-dir", str(tmp_path / "nothing")])  # no dataset needed
+    printed = capsys.readouterr().out
+    assert "trigonal-P <-> hexagonal         2" in printed and "rhombohedral <-> hexagonal       1" in printed
+    assert "orthorhombic -> monoclinic" in printed

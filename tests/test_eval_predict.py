@@ -14,7 +14,7 @@ import pytest
 import torch
 from pymatgen.io.cif import CifWriter
 
-from xrdnet.crystal import CRYSTAL_SYSTEMS
+from xrdnet.crystal import CRYSTAL_SYSTEMS, crystal_system_index, same_lattice_confusion
 from xrdnet.lit.classifier import CrystalSystemClassifier
 from xrdnet.predictor import CrystalSystemPredictor
 from xrdnet.structures.aflow import AflowPrototypes
@@ -158,6 +158,7 @@ def test_eval_metrics_agree_with_the_confusion_matrix(trained, inputs, tmp_path)
                   f"paths.log_dir={tmp_path / 'outputs'}", f"paths.data_dir={trained['root'] / 'data'}", "build_workers=1"],
                  tmp_path)
     assert "could not be verified" not in result.stdout  # the checkpoint records its split, and it matches
+    assert "trigonal-P/hexagonal mistakes (one lattice: line positions cannot tell them apart):" in result.stdout
     metrics_files = list((tmp_path / "outputs").rglob("metrics.json"))
     assert len(metrics_files) == 1
     results = json.loads(metrics_files[0].read_text())
@@ -168,6 +169,11 @@ def test_eval_metrics_agree_with_the_confusion_matrix(trained, inputs, tmp_path)
         assert matrix.sum() == report["n"], name
         assert report["accuracy"] == pytest.approx(np.trace(matrix) / matrix.sum()), name
         assert len(report["misclassified"]) == matrix.sum() - np.trace(matrix), name
+        # each mistake names its space group, of its true system, and the trigonal-P/hexagonal ones are counted
+        for row in report["misclassified"]:
+            assert CRYSTAL_SYSTEMS[crystal_system_index(row["space_group"])] == row["true"], (name, row)
+        assert report["same_lattice_mistakes"] == sum(
+            same_lattice_confusion(row["true"], row["predicted"], row["space_group"]) for row in report["misclassified"])
         for i, cls in enumerate(CRYSTAL_SYSTEMS):
             row = report["per_class"][cls]
             assert row["support"] == matrix[i].sum()

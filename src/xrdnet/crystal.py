@@ -40,3 +40,21 @@ def class_index(name: str) -> int:
         return CRYSTAL_SYSTEMS.index(name.lower())
     except ValueError:
         raise ValueError(f"unknown crystal system {name!r}; expected one of {', '.join(CRYSTAL_SYSTEMS)}") from None
+
+
+# the seven rhombohedral (hR) space groups; the other trigonal groups (143-167) sit on a primitive hexagonal lattice
+RHOMBOHEDRAL_GROUPS = frozenset({146, 148, 155, 160, 161, 166, 167})
+
+
+def is_trigonal_p(space_group: int) -> bool:
+    """A trigonal space group on a primitive hexagonal lattice (hP): its lines are those of a hexagonal cell
+    (hkl and khl at the same d), so line positions cannot tell it from a hexagonal structure."""
+    return 143 <= int(space_group) <= 167 and int(space_group) not in RHOMBOHEDRAL_GROUPS
+
+
+def same_lattice_confusion(true_system: str, predicted_system: str, space_group: int) -> bool:
+    """A mistake between trigonal and hexagonal on the one lattice they share: a trigonal-P structure read
+    hexagonal, or a hexagonal one read trigonal (the reading does not say which trigonal lattice)."""
+    if {true_system, predicted_system} != {"trigonal", "hexagonal"}:
+        return False
+    return true_system == "hexagonal" or is_trigonal_p(space_group)

@@ -20,9 +20,9 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
 from xrdnet.config import CONFIG_DIR
-from xrdnet.data.dataset import build_or_load
+from xrdnet.data.dataset import PeakListSet, build_or_load
 from xrdnet.data.datamodule import render_all
-from xrdnet.metrics import accuracy_coverage, classification_report, misclassified
+from xrdnet.metrics import accuracy_coverage, classification_report, misclassified, same_lattice_mistakes
 from xrdnet.predictor import CheckpointError, CrystalSystemPredictor
 from xrdnet.structures.base import StructureSource
 from xrdnet.utils.atomic import write_json_atomic
@@ -54,8 +54,8 @@ def real_sources(cfg: DictConfig) -> dict[str, StructureSource]:
 
 def labelled_profiles(cfg: DictConfig, predictor: CrystalSystemPredictor,
                       sources: dict[str, StructureSource]) -> dict[str, tuple]:
-    """name of set -> (profiles, labels, item names, skipped items) rendered the way the model was trained:
-    the held-out synthetic split (cfg.synthetic_test), then each of `sources`."""
+    """name of set -> (profiles, labels, item names, skipped items, space groups) rendered the way the model was
+    trained: the held-out synthetic split (cfg.synthetic_test), then each of `sources`."""
     sets: dict[str, tuple] = {}
     if cfg.synthetic_test:
         datamodule = training_split(cfg.ckpt_path, predictor, cfg.paths.data_dir)
@@ -66,9 +66,11 @@ def labelled_profiles(cfg: DictConfig, predictor: CrystalSystemPredictor,
             # so no feature pass over the whole training set (minutes for a large one) is needed
             indices = datamodule.split_indices["test"]
             profiles, labels = render_all(datamodule.peaks, indices, predictor.grid, predictor.settings).tensors
-            sets["test"] = (profiles.numpy(), labels.numpy(), datamodule.peaks.names[indices], [])
+            sets["test"] = (profiles.numpy(), labels.numpy(), datamodule.peaks.names[indices], [],
+                            datamodule.peaks.space_groups[indices])
     for name, source in sources.items():
-        sets[name] = real_profiles(cfg.paths.data_dir, source, predictor, cfg.build_workers)
+        peaks = real_peaks(cfg.paths.data_dir, source, predictor, cfg.build_workers)
+        sets[name] = (*_rendered(peaks, predictor), peaks.space_groups)
     return sets
 
 
@@ -76,7 +78,16 @@ def real_profiles(data_dir: str, source: StructureSource, predictor: CrystalSyst
                   num_workers: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[dict]]:
     """(profiles, labels, item names, skipped items) of a real-structure source: simulated (cached in data_dir)
     and rendered clean, as the model was trained. No skip limit: evaluation reports every file it could not use."""
-    peaks = build_or_load(data_dir, source, predictor.simulator, num_workers=num_workers, max_skip_fraction=None)
+    return _rendered(real_peaks(data_dir, source, predictor, num_workers), predictor)
+
+
+def real_peaks(data_dir: str, source: StructureSource, predictor: CrystalSystemPredictor,
+               num_workers: int | None = None) -> PeakListSet:
+    """The peak lists of a real-structure source, simulated with the model's settings (cached in data_dir)."""
+    return build_or_load(data_dir, source, predictor.simulator, num_workers=num_workers, max_skip_fraction=None)
+
+
+def _rendered(peaks: PeakListSet, predictor: CrystalSystemPredictor) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[dict]]:
     profiles, labels = render_all(peaks, np.arange(len(peaks)), predictor.grid, predictor.settings).tensors
     return profiles.numpy(), labels.numpy(), peaks.names, peaks.manifest.get("skipped", [])
 
@@ -129,14 +140,15 @@ def evaluate(cfg: DictConfig) -> dict:
     results = {"checkpoint": str(cfg.ckpt_path), "temperature": float(predictor.module.temperature),
                "uncertainty_threshold": cfg.uncertainty_threshold, "sets": {}}
     writer = _tensorboard_writer(output_dir)
-    for name, (profiles, labels, names, skipped) in labelled_profiles(cfg, predictor, sources).items():
+    for name, (profiles, labels, names, skipped, space_groups) in labelled_profiles(cfg, predictor, sources).items():
         probabilities = predictor.predict_proba(profiles)
         report = classification_report(probabilities, labels, predictor.class_names)
         confident = probabilities.max(axis=1) >= cfg.uncertainty_threshold
         report["coverage_at_threshold"] = float(confident.mean())
         report["accuracy_at_threshold"] = float((probabilities.argmax(1) == labels)[confident].mean()) if confident.any() else None
         report["accuracy_coverage"] = accuracy_coverage(probabilities, labels)
-        report["misclassified"] = misclassified(names, probabilities, labels, predictor.class_names)
+        report["misclassified"] = misclassified(names, probabilities, labels, predictor.class_names, space_groups)
+        report["same_lattice_mistakes"] = same_lattice_mistakes(report["misclassified"])
         report["skipped"] = skipped
         results["sets"][name] = report
         tag = name.replace(":", "_")
@@ -175,6 +187,9 @@ def _print_report(name: str, report: dict) -> None:
     if report["skipped"]:
         lines.append(f"skipped {len(report['skipped'])}: " + "; ".join(f"{s['name']} ({s['reason']})" for s in report["skipped"][:5]))
     wrong = report["misclassified"]
+    if wrong:
+        lines.append(f"trigonal-P/hexagonal mistakes (one lattice: line positions cannot tell them apart): "
+                     f"{report['same_lattice_mistakes']} of {len(wrong)}")
     if len(wrong) > MISCLASSIFIED_SHOWN:
         lines.append(f"misclassified: {len(wrong)} (all listed in metrics.json); the {MISCLASSIFIED_SHOWN} most confident:")
         wrong = sorted(wrong, key=lambda row: -row["probabilities"][row["predicted"]])[:MISCLASSIFIED_SHOWN]

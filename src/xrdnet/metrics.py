@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from xrdnet.crystal import CRYSTAL_SYSTEMS
+from xrdnet.crystal import CRYSTAL_SYSTEMS, same_lattice_confusion
 
 COVERAGE_FRACTIONS = (1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1)
 
@@ -96,8 +96,9 @@ def accuracy_coverage(probabilities: np.ndarray, labels: np.ndarray, fractions: 
 
 
 def misclassified(names: Sequence[str], probabilities: np.ndarray, labels: np.ndarray,
-                  class_names: Sequence[str] = CRYSTAL_SYSTEMS) -> list[dict]:
-    """Wrongly predicted items with their true and predicted class and all class probabilities."""
+                  class_names: Sequence[str] = CRYSTAL_SYSTEMS, space_groups: Sequence[int] | None = None) -> list[dict]:
+    """Wrongly predicted items with their true and predicted class, all class probabilities and, when
+    space_groups are given, the item's space group."""
     predicted = np.asarray(probabilities).argmax(axis=1)
     rows = []
     for index in np.flatnonzero(predicted != np.asarray(labels)):
@@ -107,4 +108,13 @@ def misclassified(names: Sequence[str], probabilities: np.ndarray, labels: np.nd
             "predicted": class_names[int(predicted[index])],
             "probabilities": {name: round(float(p), 4) for name, p in zip(class_names, probabilities[index])},
         })
+        if space_groups is not None:
+            rows[-1]["space_group"] = int(space_groups[index])
     return rows
+
+
+def same_lattice_mistakes(mistakes: Sequence[dict]) -> int:
+    """How many of `misclassified`'s rows (with space groups) confuse trigonal-P and hexagonal structures,
+    which line positions cannot tell apart (`crystal.same_lattice_confusion`)."""
+    return sum(same_lattice_confusion(row["true"], row["predicted"], row["space_group"])
+               for row in mistakes if "space_group" in row)
