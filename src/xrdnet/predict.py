@@ -33,8 +33,6 @@ PREPROCESSING_FIELDS = ("format", "wavelength_angstrom", "wavelength", "waveleng
 LOW_COVERAGE = 0.6  # below this fraction of the model's grid a scan gets a warning in its result
 # a primitive hexagonal cell's lines are those of trigonal-P and hexagonal structures alike (hkl and khl at one d)
 HEXAGONAL_LATTICE_NOTE = " (trigonal-P or hexagonal: the lines cannot tell)"
-# calls whose lattice fits exist (xrdnet.xrd.cell.SYSTEM_LATTICES): one with no cell is less often right
-SYSTEMS_WITH_CELLS = ("monoclinic", "orthorhombic", "tetragonal", "trigonal", "hexagonal", "cubic")
 
 
 def expand_inputs(inputs: list[str]) -> list[Path]:
@@ -109,6 +107,8 @@ def _plot_inputs(plot_dir: Path, rows: list[dict], profiles: list[np.ndarray], p
 
 
 def format_table(results: list[dict]) -> str:
+    from xrdnet.xrd.cell import SYSTEM_LATTICES  # the systems with lattice fits: a call of one without a cell is less often right
+
     lines = [f"{'file':<40} {'prediction':<42} note"]
     for row in results:
         if row["status"] != "ok":
@@ -118,7 +118,7 @@ def format_table(results: list[dict]) -> str:
         notes = ["uncertain"] * bool(row.get("uncertain")) + [row["reason"]] * bool(row["reason"])
         if row.get("cell"):
             notes.append(f"cell {row['cell']['text']}" + HEXAGONAL_LATTICE_NOTE * (row["cell"]["lattice"] == "hP"))
-        elif row["top"][0]["crystal_system"] in SYSTEMS_WITH_CELLS:
+        elif row["top"][0]["crystal_system"] in SYSTEM_LATTICES:
             notes.append(f"no {row['top'][0]['crystal_system']} cell indexes the lines")
         lines.append(f"{Path(row['file']).name:<40} {top:<42} {'; '.join(notes)}")
     return "\n".join(lines)

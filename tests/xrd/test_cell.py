@@ -94,10 +94,3 @@ def test_a_monoclinic_cell_is_reported_in_its_reduced_setting():
     for cell in ((a, 5.212, c, beta), (float(np.linalg.norm(w)), 5.212, c, float(beta_w)), (c, 5.212, a, beta)):
         np.testing.assert_allclose(reduced_monoclinic(*cell), (a, 5.212, c, beta), atol=1e-9)
 
-
-def test_predict_knows_which_calls_have_cells():
-    # xrdnet-predict spells the list out to answer --help without importing the fits; it must agree
-    from xrdnet.predict import SYSTEMS_WITH_CELLS
-    from xrdnet.xrd.cell import SYSTEM_LATTICES
-
-    assert set(SYSTEMS_WITH_CELLS) == set(SYSTEM_LATTICES)

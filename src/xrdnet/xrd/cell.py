@@ -29,6 +29,7 @@ import numpy as np
 
 from xrdnet.xrd import indexing, indexing_low, indexing_ortho, indexing_wide
 from xrdnet.xrd.indexing import FAMILIES, LatticeFit
+from xrdnet.xrd.indexing_impurity import UNINDEXED_ALLOWED  # as the features' fits: 2 of 20 lines may be another phase's
 
 # lattices tried for each crystal system; the best figure of merit wins
 SYSTEM_LATTICES = {
@@ -45,7 +46,6 @@ LATTICE_SYMBOLS = {"cubic_P": "cP", "cubic_I": "cI", "cubic_F": "cF", "tetragona
 # a fit counts as a cell when it indexes this share of the lines with ln M at least this high
 MIN_FRACTION_INDEXED = 0.85
 MIN_LOG_M = math.log(5.0)
-UNINDEXED_ALLOWED = 0.1  # as the features' fits: 2 of 20 lines may belong to something else
 
 
 @dataclass(frozen=True)

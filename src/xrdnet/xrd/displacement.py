@@ -21,12 +21,12 @@ import numpy as np
 
 from xrdnet.xrd.indexing import (FAMILIES, N_FIT_LINES, fit_families, pick_peaks, q_squared,
                                  q_squared_tolerance)
+from xrdnet.xrd.indexing_impurity import UNINDEXED_ALLOWED  # the fits forgive 2 of 20 lines (an impurity's), as the features do
 
 MAX_SHIFT_DEG = 0.16      # |c| searched: s up to 0.33 mm on a 240 mm goniometer
 SHIFT_STEP_DEG = 0.02     # candidate spacing, 2/5 of the fits' position tolerance (the plateau centre is the shift)
 MIN_GAIN_LOG_M = 1.0      # ln M the best correction must add (M × e) to be applied; chosen on the synthetic
                           # validation screen: 0.25-0.5 corrected more displaced scans, but cost 1-2 points at 10² counts
-UNINDEXED_ALLOWED = 0.1   # the fits forgive 2 of 20 lines (an impurity's), as the indexing_v4 features do
 MIN_LINES = 6             # fewer picked lines decide nothing
 PLATEAU_LOG_M = 0.05      # candidates within this ln M of the best are equally good (see _plateau_centre)
 
