@@ -71,6 +71,8 @@ def main(argv=None) -> None:
         results = json.loads(args.metrics.read_text())
     except (OSError, json.JSONDecodeError) as error:
         parser.error(f"{args.metrics}: cannot read an xrdnet-eval metrics.json ({error})")
+    if not isinstance(results, dict) or not isinstance(results.get("sets"), dict):
+        parser.error(f"{args.metrics}: not an xrdnet-eval metrics.json (no 'sets' of scored mistakes)")
     recorded = all("space_group" in row for report in results["sets"].values() for row in report["misclassified"])
     space_group_of = {} if recorded else space_groups_by_name(args.data_dir)
     if not recorded and not space_group_of:

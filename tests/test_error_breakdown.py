@@ -68,3 +68,15 @@ def test_eval_rows_carry_space_groups_and_count_the_same_lattice_mistakes(tmp_pa
     printed = capsys.readouterr().out
     assert "trigonal-P <-> hexagonal         2" in printed and "rhombohedral <-> hexagonal       1" in printed
     assert "orthorhombic -> monoclinic" in printed
+
+
+def test_a_file_that_is_not_eval_metrics_is_refused_in_one_line(tmp_path, capsys):
+    import pytest
+
+    other = tmp_path / "metrics.json"
+    other.write_text(json.dumps({"metrics": {"val/acc": 0.9}}))  # a training run's summary, not eval's
+    with pytest.raises(SystemExit):
+        SCRIPT["main"]([str(other)])
+    error = capsys.readouterr().err.strip().splitlines()[-1]
+    assert str(other) in error and "not an xrdnet-eval metrics.json" in error
+
