@@ -9,6 +9,10 @@ mistakes into:
   at the same d and the indexing sees the same lines; only intensities and absences can tell.
 - rhombohedral ↔ hexagonal: an hR structure read hexagonal or the reverse; its lines obey −h+k+l = 3n
   on hexagonal axes, which a hexagonal-P fit leaves unindexed, so positions do separate them.
+- pseudo-symmetric (runs whose mistakes carry `lines_admit_call`, recorded by xrdnet-eval since it
+  fits each mistake's lines): a more symmetric system called whose lattice indexes the lines as fully as
+  the true one's, e.g. an orthorhombic cell with a ≈ b within a line width read tetragonal. Positions
+  alone make that call too (`xrdnet.xrd.cell.lines_admit_call`).
 - the other confusions, by true → predicted class, with their commonest true space groups.
 
     python scripts/error_breakdown.py outputs/eval/runs/<time>/metrics.json
@@ -27,6 +31,9 @@ import numpy as np
 from xrdnet.crystal import same_lattice_confusion
 
 
+PSEUDO_SYMMETRIC = "pseudo-symmetric"
+
+
 def breakdown(mistakes: list[dict], space_group_of: dict[str, int]) -> dict:
     """Counts of the mistakes by kind (see the module docstring) and, per other confusion, its space groups."""
     kinds: Counter = Counter()
@@ -40,6 +47,9 @@ def breakdown(mistakes: list[dict], space_group_of: dict[str, int]) -> dict:
         if {row["true"], row["predicted"]} == {"trigonal", "hexagonal"}:
             same_lattice = same_lattice_confusion(row["true"], row["predicted"], group)
             kinds["trigonal-P <-> hexagonal" if same_lattice else "rhombohedral <-> hexagonal"] += 1
+            continue
+        if row.get("lines_admit_call"):
+            kinds[PSEUDO_SYMMETRIC] += 1
             continue
         others.setdefault((row["true"], row["predicted"]), Counter())[group] += 1
     return {"kinds": kinds, "others": others, "unknown": unknown}
@@ -81,10 +91,15 @@ def main(argv=None) -> None:
         mistakes = report["misclassified"]
         found = breakdown(mistakes, space_group_of)
         print(f"\n== {name}: {len(mistakes)} mistakes of {report['n']} (accuracy {report['accuracy']:.3f}) ==")
-        for kind in ("trigonal-P <-> hexagonal", "rhombohedral <-> hexagonal"):
+        fitted = any("lines_admit_call" in row for row in mistakes)
+        for kind in ("trigonal-P <-> hexagonal", "rhombohedral <-> hexagonal") + ((PSEUDO_SYMMETRIC,) if fitted else ()):
             count = found["kinds"][kind]
             print(f"{kind:<28}{count:>6}  ({count / max(len(mistakes), 1):.0%} of the mistakes, "
                   f"{count / report['n']:.1%} of the set)")
+        if fitted:
+            unsettled = found["kinds"]["trigonal-P <-> hexagonal"] + found["kinds"][PSEUDO_SYMMETRIC]
+            print(f"{'positions cannot settle':<28}{unsettled:>6}  (with every other mistake mended, accuracy "
+                  f"{1 - unsettled / report['n']:.3f})")
         for (true, predicted), groups in sorted(found["others"].items(), key=lambda kv: -sum(kv[1].values())):
             common = ", ".join(f"{group} ({count})" for group, count in groups.most_common(args.top))
             print(f"{true + ' -> ' + predicted:<28}{sum(groups.values()):>6}  space groups: {common}")

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from xrdnet.crystal import is_trigonal_p, same_lattice_confusion
-from xrdnet.metrics import misclassified, same_lattice_mistakes
+from xrdnet.metrics import misclassified, pseudo_symmetric_mistakes, same_lattice_mistakes
 
 SCRIPT = runpy.run_path(str(Path(__file__).resolve().parents[1] / "scripts" / "error_breakdown.py"))
 
@@ -68,6 +68,23 @@ def test_eval_rows_carry_space_groups_and_count_the_same_lattice_mistakes(tmp_pa
     printed = capsys.readouterr().out
     assert "trigonal-P <-> hexagonal         2" in printed and "rhombohedral <-> hexagonal       1" in printed
     assert "orthorhombic -> monoclinic" in printed
+
+
+def test_pseudo_symmetric_mistakes_are_counted_apart_with_the_accuracy_left_to_gain(tmp_path, capsys):
+    # eval marks a call the lines admit (a more symmetric lattice indexing them as fully): positions cannot settle it
+    rows = [{"name": "gallium", "true": "orthorhombic", "predicted": "tetragonal", "space_group": 64, "lines_admit_call": True},
+            {"name": "tenorite", "true": "monoclinic", "predicted": "orthorhombic", "space_group": 15, "lines_admit_call": False},
+            {"name": "quartz", "true": "trigonal", "predicted": "hexagonal", "space_group": 152, "lines_admit_call": True}]
+    assert pseudo_symmetric_mistakes(rows) == 1  # quartz is the one-lattice pair, counted there
+    found = SCRIPT["breakdown"](rows, {})
+    assert found["kinds"]["pseudo-symmetric"] == 1 and found["kinds"]["trigonal-P <-> hexagonal"] == 1
+    assert found["others"] == {("monoclinic", "orthorhombic"): {15: 1}}
+    metrics = tmp_path / "metrics.json"
+    metrics.write_text(json.dumps({"sets": {"aflow": {"n": 10, "accuracy": 0.7, "misclassified": rows}}}))
+    SCRIPT["main"]([str(metrics)])
+    printed = capsys.readouterr().out
+    assert "pseudo-symmetric                 1" in printed
+    assert "positions cannot settle          2  (with every other mistake mended, accuracy 0.800)" in printed
 
 
 def test_a_file_that_is_not_eval_metrics_is_refused_in_one_line(tmp_path, capsys):

@@ -19,6 +19,7 @@ from xrdnet.lit.classifier import CrystalSystemClassifier
 from xrdnet.predictor import CrystalSystemPredictor
 from xrdnet.structures.aflow import AflowPrototypes
 from xrdnet.xrd.peaks import XRDSimulator
+from xrdnet.xrd.cell import HOLOHEDRY_ORDER
 from xrdnet.xrd.profile import ProfileSettings, TwoThetaGrid, render_profile
 from xrdnet.xrd.wavelengths import KALPHA_RELATIVE_SPLIT, kalpha_doublet
 
@@ -159,6 +160,7 @@ def test_eval_metrics_agree_with_the_confusion_matrix(trained, inputs, tmp_path)
                  tmp_path)
     assert "could not be verified" not in result.stdout  # the checkpoint records its split, and it matches
     assert "trigonal-P/hexagonal mistakes (one lattice: line positions cannot tell them apart):" in result.stdout
+    assert "pseudo-symmetric mistakes (the lines index as fully in the called, more symmetric lattice):" in result.stdout
     metrics_files = list((tmp_path / "outputs").rglob("metrics.json"))
     assert len(metrics_files) == 1
     results = json.loads(metrics_files[0].read_text())
@@ -174,6 +176,15 @@ def test_eval_metrics_agree_with_the_confusion_matrix(trained, inputs, tmp_path)
             assert CRYSTAL_SYSTEMS[crystal_system_index(row["space_group"])] == row["true"], (name, row)
         assert report["same_lattice_mistakes"] == sum(
             same_lattice_confusion(row["true"], row["predicted"], row["space_group"]) for row in report["misclassified"])
+        # and carries the cells of its true and called systems; a call the lines admit is more symmetric
+        for row in report["misclassified"]:
+            assert set(row["cells"]) == {"true", "predicted"}, (name, row)
+            if row["lines_admit_call"]:
+                assert HOLOHEDRY_ORDER[row["predicted"]] > HOLOHEDRY_ORDER[row["true"]], (name, row)
+                assert row["cells"]["predicted"]["fraction_indexed"] >= 0.95, (name, row)
+        assert report["pseudo_symmetric_mistakes"] == sum(
+            row["lines_admit_call"] and not same_lattice_confusion(row["true"], row["predicted"], row["space_group"])
+            for row in report["misclassified"])
         for i, cls in enumerate(CRYSTAL_SYSTEMS):
             row = report["per_class"][cls]
             assert row["support"] == matrix[i].sum()

@@ -113,6 +113,14 @@ def misclassified(names: Sequence[str], probabilities: np.ndarray, labels: np.nd
     return rows
 
 
+def pseudo_symmetric_mistakes(mistakes: Sequence[dict]) -> int:
+    """How many of `misclassified`'s rows (as xrdnet-eval records them) call a more symmetric system whose
+    lattice indexes the lines as fully as the true one's (`xrd.cell.lines_admit_call`); trigonal-P ↔
+    hexagonal rows are `same_lattice_mistakes`, not counted here."""
+    return sum(bool(row.get("lines_admit_call")) and not same_lattice_confusion(row["true"], row["predicted"], row["space_group"])
+               for row in mistakes if "space_group" in row)
+
+
 def same_lattice_mistakes(mistakes: Sequence[dict]) -> int:
     """How many of `misclassified`'s rows (with space groups) confuse trigonal-P and hexagonal structures,
     which line positions cannot tell apart (`crystal.same_lattice_confusion`)."""

@@ -6,7 +6,7 @@ import pytest
 
 from xrdnet.crystal import CRYSTAL_SYSTEMS
 from xrdnet.structures.reference import REFERENCE_STRUCTURES
-from xrdnet.xrd.cell import IndexedCell, index_lines, index_profile
+from xrdnet.xrd.cell import IndexedCell, index_lines, index_profile, lines_admit_call
 from xrdnet.xrd.peaks import XRDSimulator
 from xrdnet.xrd.profile import ProfileSettings, TwoThetaGrid, render_profile
 
@@ -94,3 +94,34 @@ def test_a_monoclinic_cell_is_reported_in_its_reduced_setting():
     for cell in ((a, 5.212, c, beta), (float(np.linalg.norm(w)), 5.212, c, float(beta_w)), (c, 5.212, a, beta)):
         np.testing.assert_allclose(reduced_monoclinic(*cell), (a, 5.212, c, beta), atol=1e-9)
 
+
+
+def _orthorhombic_structure(a: float, b: float, c: float):
+    """Two atoms in Pmmm-like sites of an orthorhombic cell (Å): every hkl allowed, intensities varied."""
+    from pymatgen.core import Lattice, Structure
+
+    return Structure(Lattice.orthorhombic(a, b, c), ["Cu", "O"], [[0, 0, 0], [0.5, 0.5, 0.31]])
+
+
+@pytest.mark.parametrize("b, admitted", [(4.002, True), (4.30, False)])
+def test_lines_of_a_pseudo_tetragonal_cell_admit_a_tetragonal_call(b, admitted):
+    # a = 4.000, b = 4.002 Å: the 0.05 % split of hkl and khl is far below the ~0.35° line width (25 nm crystallites),
+    # so a tetragonal cell indexes every line and positions alone call it tetragonal; b = 4.30 splits them clearly
+    peaks = XRDSimulator(CU_KA1).simulate(_orthorhombic_structure(4.0, b, 6.0))
+    profile = render_profile(peaks.two_theta, peaks.intensity, GRID, SETTINGS, CU_KA1)
+    orthorhombic = index_profile(profile, GRID.points, CU_KA1, "orthorhombic", curvature=True)
+    tetragonal = index_profile(profile, GRID.points, CU_KA1, "tetragonal", curvature=True)
+    assert lines_admit_call("tetragonal", tetragonal, "orthorhombic", orthorhombic) is admitted
+    if admitted:
+        assert abs(tetragonal.a - 4.001) < 0.01 and abs(tetragonal.c - 6.0) < 0.01
+
+
+def test_a_less_symmetric_call_is_never_admitted():
+    # silicon's lines index in a tetragonal cell (a = c) as well as in its cubic one, but the cubic cell
+    # needs fewer calculated lines: positions favour cubic, so a tetragonal call is the model's mistake
+    lines = np.array([28.443, 47.303, 56.122, 69.130, 76.377, 88.029])
+    cubic, tetragonal = index_lines(lines, CU_KA1, "cubic"), index_lines(lines, CU_KA1, "tetragonal")
+    assert tetragonal is not None and tetragonal.fraction_indexed == 1.0
+    assert not lines_admit_call("tetragonal", tetragonal, "cubic", cubic)
+    assert lines_admit_call("cubic", cubic, "tetragonal", tetragonal)  # the reverse: a cubic call of these lines stands
+    assert not lines_admit_call("cubic", None, "tetragonal", tetragonal)  # no cell: nothing admitted

@@ -163,3 +163,32 @@ def index_profile(profile: np.ndarray, grid_two_theta_deg: np.ndarray, wavelengt
     """`index_lines` of the lines `indexing.pick_peaks` finds in a profile (options passed through)."""
     two_theta, _ = indexing.pick_peaks(profile, grid_two_theta_deg, **pick_options)
     return index_lines(two_theta, wavelength_angstrom, crystal_system)
+
+
+# ---- pseudo-symmetric lines: when positions alone would make a wrong call --------------------------
+
+# order of each system's lattice point group (holohedry; trigonal: the rhombohedral −3m). Indexing programs
+# report the most symmetric lattice that indexes the lines, so that is what positions alone would call.
+HOLOHEDRY_ORDER = {"triclinic": 2, "monoclinic": 4, "orthorhombic": 8, "trigonal": 12, "tetragonal": 16,
+                   "hexagonal": 24, "cubic": 48}
+# a more symmetric cell admits the lines when it indexes all but one of 20 as well as the true system's
+# cell does, with de Wolff M at least this (above ~10 a cell is usually right)
+ADMITTING_FRACTION = 0.95
+ADMITTING_FIGURE_OF_MERIT = 10.0
+
+
+def lines_admit_call(called_system: str, called_cell: IndexedCell | None,
+                     true_system: str, true_cell: IndexedCell | None) -> bool:
+    """Whether a pattern's lines index in the called system's lattice as fully as in the true system's, the
+    called lattice being the more symmetric: a pseudo-symmetric cell (e.g. an orthorhombic one with a ≈ b
+    within a line width), which positions alone would call wrongly, as an indexing program would.
+
+    called_cell, true_cell: the systems' cells of the same lines (`index_lines`; None where none indexes them).
+    A call of lower symmetry is never admitted: the true, more symmetric cell indexes the lines with fewer
+    calculated lines, so positions favour it. Trigonal-P ↔ hexagonal is one lattice (`crystal.same_lattice_confusion`).
+    """
+    if called_cell is None or HOLOHEDRY_ORDER[called_system] <= HOLOHEDRY_ORDER[true_system]:
+        return False
+    true_fraction = true_cell.fraction_indexed if true_cell is not None else 0.0
+    return (called_cell.fraction_indexed >= max(true_fraction, ADMITTING_FRACTION)
+            and called_cell.figure_of_merit >= ADMITTING_FIGURE_OF_MERIT)
