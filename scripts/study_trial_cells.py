@@ -11,6 +11,9 @@ Examples:
     PYTHONPATH=src python scripts/study_trial_cells.py --items 300 --timing 500
     # as indexing_v4-v7 fit (2 of 20 lines may stay unindexed: solved = >= 85 % indexed, ln M >= 3)
     PYTHONPATH=src python scripts/study_trial_cells.py --unindexed 0.1 --classes orthorhombic monoclinic triclinic
+    # indexing_v9 against v7/v8 on the curvature-picked lines of the 80,000-crystal set of the best recipe
+    PYTHONPATH=src python scripts/study_trial_cells.py --synthetic data/synthetic-77a24faabd14 --unindexed 0.1 \
+        --classes orthorhombic monoclinic triclinic --timing 300
 """
 
 from __future__ import annotations
@@ -69,7 +72,9 @@ def main(argv=None):
             "orthorhombic (indexing_v7)": indexing_ortho.widest_orthorhombic_family(),
             "monoclinic (indexing_v2)": indexing_low.monoclinic_family(),
             "monoclinic (indexing_v6)": indexing_low.monoclinic_family(indexing_wide.MONOCLINIC_ASSIGNMENTS),
-            "monoclinic (indexing_v7)": indexing_wide.wide_monoclinic_family()}
+            "monoclinic (indexing_v7)": indexing_wide.wide_monoclinic_family(),
+            "orthorhombic (indexing_v9)": indexing_wide.refined_orthorhombic_family(),
+            "monoclinic (indexing_v9)": indexing_wide.refined_monoclinic_family()}
 
     def solved(family, two_theta):
         q2 = indexing.q_squared(two_theta, wavelength)[:indexing.N_FIT_LINES]
@@ -96,7 +101,8 @@ def main(argv=None):
 
     # feature set -> (describe, peak-search options); indexing_v2 is left out (not a default at any time)
     sets = {kind: (FEATURE_SETS[kind].describe, FEATURE_SETS[kind].pick) for kind in
-            ("indexing", "indexing_v3", "indexing_v4", "indexing_v5", "indexing_v6", "indexing_v7", "indexing_v8")}
+            ("indexing", "indexing_v3", "indexing_v4", "indexing_v5", "indexing_v6", "indexing_v7", "indexing_v8",
+                     "indexing_v9")}
     if args.baseline_indexing:
         import importlib.util
 

@@ -18,6 +18,7 @@ Feature sets (data.features; a checkpoint records its set in data_info["features
     indexing_v7  indexing_v6 with wider orthorhombic and monoclinic trial-cell searches (`xrdnet.xrd.indexing_wide`)
     indexing_v8  indexing_v7 of the lines a nearly noiseless profile shows in its curvature too (blends and
                  shoulders resolved: `xrdnet.xrd.indexing.pick_peaks(curvature=True)`)
+    indexing_v9  indexing_v8 with the orthorhombic and monoclinic fits refining 20 screened trial cells, not 6
 """
 
 from __future__ import annotations
@@ -72,6 +73,10 @@ FEATURE_SETS: dict[str, FeatureSet] = {
                               (indexing, indexing_ortho, indexing_low, trial_assignments, indexing_impurity, indexing_wide)),
     # indexing_v7's numbers of lines found in the curvature too: blends and shoulders resolved in clean profiles
     "indexing_v8": FeatureSet(indexing_wide.line_features_v7, indexing_wide.N_FEATURES_V6,
+                              (indexing, indexing_ortho, indexing_low, trial_assignments, indexing_impurity, indexing_wide),
+                              {"curvature": True}),
+    # indexing_v8 with the orthorhombic and monoclinic fits refining more of their screened trial cells
+    "indexing_v9": FeatureSet(indexing_wide.line_features_v9, indexing_wide.N_FEATURES_V6,
                               (indexing, indexing_ortho, indexing_low, trial_assignments, indexing_impurity, indexing_wide),
                               {"curvature": True}),
 }

@@ -310,6 +310,9 @@ class _Family:
     # (t, p) line indices paired one to one with seed_tuples (each trial cell names its own lines);
     # None: every seed tuple is tried on every p-tuple of the first line_tuples_from lines
     seed_lines: np.ndarray | None = None
+    # screened trial cells refined on all lines (None: N_REFINE); a wide search's right cell often ranks
+    # below the top few on the screen's first lines, where a 3-4 parameter metric fits many cells
+    n_refine: int | None = None
 
     @property
     def width(self) -> int:
@@ -701,7 +704,8 @@ def fit_families(families: list[_Family | str], q2: np.ndarray, tol: np.ndarray,
 
 def _screened_cells(families: tuple[_Family, ...], trials: list[np.ndarray], q2: np.ndarray, tol: np.ndarray,
                     unindexed_allowed: float) -> list[np.ndarray]:
-    """(≤ N_REFINE, p) the trial cells of each family (same rows) with the highest M on the first lines, best first."""
+    """(≤ n_refine, p) the trial cells of each family (same rows) with the highest M on the first lines, best first
+    (n_refine: the family's, else N_REFINE)."""
     # screen: every trial cell on the first lines, with a loose tolerance (trial cells are inexact)
     n_screen = min(q2.size, N_SCREEN_LINES)
     q2_screen, tol_screen = q2[:n_screen], tol[:n_screen]
@@ -710,8 +714,8 @@ def _screened_cells(families: tuple[_Family, ...], trials: list[np.ndarray], q2:
     layout = _Rows.of(families, counts, np.concatenate(trials), screen_max)
     error, n_calc = layout.pruned_errors(q2_screen), layout.n_calc(screen_max)
     _, log_m = _figure_of_merit(error, 2.0 * tol_screen, n_calc, q2_screen[-1], unindexed_allowed)
-    return [trial[np.argsort(-log_m[start:start + len(trial)], kind="stable")[:N_REFINE]]
-            for trial, start in zip(trials, itertools.accumulate(counts, initial=0))]
+    return [trial[np.argsort(-log_m[start:start + len(trial)], kind="stable")[:family.n_refine or N_REFINE]]
+            for family, trial, start in zip(families, trials, itertools.accumulate(counts, initial=0))]
 
 
 def _refined_fits(families: tuple[_Family, ...], screened: list[np.ndarray], q2: np.ndarray, tol: np.ndarray,
