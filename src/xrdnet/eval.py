@@ -177,7 +177,8 @@ def record_cells_of_mistakes(mistakes: list[dict], profiles: np.ndarray, wrong: 
     """Give each of `misclassified`'s rows (in order of the items, `wrong` marking them) the cells of its true
     and called systems that index its lines, and whether those lines admit the call (`xrd.cell.lines_admit_call`)."""
     for row, index in zip(mistakes, np.flatnonzero(wrong)):
-        cells = {which: predictor.cell(profiles[index], row[which]) for which in ("true", "predicted")}
+        by_system = predictor.cells(profiles[index], {row["true"], row["predicted"]})
+        cells = {which: by_system[row[which]] for which in ("true", "predicted")}
         row["cells"] = {which: cell.as_dict() if cell is not None else None for which, cell in cells.items()}
         row["lines_admit_call"] = lines_admit_call(row["predicted"], cells["predicted"], row["true"], cells["true"])
 

@@ -23,7 +23,8 @@ from pymatgen.core import Structure
 from xrdnet.data.features import feature_set, profile_features
 from xrdnet.lit.classifier import CHECKPOINT_FORMAT, CHECKPOINT_FORMAT_KEY, CrystalSystemClassifier
 from xrdnet.utils.errors import first_line
-from xrdnet.xrd.cell import IndexedCell, index_profile
+from xrdnet.xrd import indexing
+from xrdnet.xrd.cell import IndexedCell, index_lines
 from xrdnet.xrd.peaks import XRDSimulator
 from xrdnet.xrd.profile import ProfileSettings, TwoThetaGrid, render_profile
 from xrdnet.xrd.wavelengths import Radiation
@@ -119,10 +120,14 @@ class CrystalSystemPredictor:
     def cell(self, profile: np.ndarray, crystal_system: str) -> IndexedCell | None:
         """The cell of `crystal_system` that indexes the lines of a profile on the model's grid, picked as the
         model's feature set picks them (None: no cell of that system indexes them, or triclinic)."""
+        return self.cells(profile, (crystal_system,))[crystal_system]
+
+    def cells(self, profile: np.ndarray, crystal_systems) -> dict[str, IndexedCell | None]:
+        """`cell` of each of crystal_systems, the profile's lines picked once."""
         kind = (self.module.hparams.data_info.get("features") or {}).get("kind")
         pick = feature_set(kind).pick if kind else {}
-        return index_profile(np.asarray(profile, dtype=float).ravel(), self.grid.points, self.wavelength_angstrom,
-                             crystal_system, **pick)
+        two_theta, _ = indexing.pick_peaks(np.asarray(profile, dtype=float).ravel(), self.grid.points, **pick)
+        return {system: index_lines(two_theta, self.wavelength_angstrom, system) for system in crystal_systems}
 
     @torch.no_grad()
     def predict_proba(self, profiles: np.ndarray) -> np.ndarray:
