@@ -23,8 +23,7 @@ from pymatgen.core import Structure
 from xrdnet.data.features import feature_set, profile_features
 from xrdnet.lit.classifier import CHECKPOINT_FORMAT, CHECKPOINT_FORMAT_KEY, CrystalSystemClassifier
 from xrdnet.utils.errors import first_line
-from xrdnet.xrd import indexing
-from xrdnet.xrd.cell import IndexedCell, index_lines
+from xrdnet.xrd.cell import IndexedCell, index_profile_systems
 from xrdnet.xrd.peaks import XRDSimulator
 from xrdnet.xrd.profile import ProfileSettings, TwoThetaGrid, render_profile
 from xrdnet.xrd.wavelengths import Radiation
@@ -126,8 +125,7 @@ class CrystalSystemPredictor:
         """`cell` of each of crystal_systems, the profile's lines picked once."""
         kind = (self.module.hparams.data_info.get("features") or {}).get("kind")
         pick = feature_set(kind).pick if kind else {}
-        two_theta, _ = indexing.pick_peaks(np.asarray(profile, dtype=float).ravel(), self.grid.points, **pick)
-        return {system: index_lines(two_theta, self.wavelength_angstrom, system) for system in crystal_systems}
+        return index_profile_systems(profile, self.grid.points, self.wavelength_angstrom, crystal_systems, **pick)
 
     @torch.no_grad()
     def predict_proba(self, profiles: np.ndarray) -> np.ndarray:

@@ -6,7 +6,7 @@ import pytest
 
 from xrdnet.crystal import CRYSTAL_SYSTEMS
 from xrdnet.structures.reference import REFERENCE_STRUCTURES
-from xrdnet.xrd.cell import IndexedCell, index_lines, index_profile, lines_admit_call
+from xrdnet.xrd.cell import IndexedCell, index_lines, index_profile, index_profile_systems, lines_admit_call
 from xrdnet.xrd.peaks import XRDSimulator
 from xrdnet.xrd.profile import ProfileSettings, TwoThetaGrid, render_profile
 
@@ -109,8 +109,9 @@ def test_lines_of_a_pseudo_tetragonal_cell_admit_a_tetragonal_call(b, admitted):
     # so a tetragonal cell indexes every line and positions alone call it tetragonal; b = 4.30 splits them clearly
     peaks = XRDSimulator(CU_KA1).simulate(_orthorhombic_structure(4.0, b, 6.0))
     profile = render_profile(peaks.two_theta, peaks.intensity, GRID, SETTINGS, CU_KA1)
-    orthorhombic = index_profile(profile, GRID.points, CU_KA1, "orthorhombic", curvature=True)
-    tetragonal = index_profile(profile, GRID.points, CU_KA1, "tetragonal", curvature=True)
+    cells = index_profile_systems(profile, GRID.points, CU_KA1, ("orthorhombic", "tetragonal"), curvature=True)
+    orthorhombic, tetragonal = cells["orthorhombic"], cells["tetragonal"]
+    assert orthorhombic == index_profile(profile, GRID.points, CU_KA1, "orthorhombic", curvature=True)
     assert lines_admit_call("tetragonal", tetragonal, "orthorhombic", orthorhombic) is admitted
     if admitted:
         assert abs(tetragonal.a - 4.001) < 0.01 and abs(tetragonal.c - 6.0) < 0.01

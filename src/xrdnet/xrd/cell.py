@@ -160,11 +160,19 @@ def index_lines(two_theta_deg: np.ndarray, wavelength_angstrom: float, crystal_s
     return cell_of_fit(fit, name)
 
 
+def index_profile_systems(profile: np.ndarray, grid_two_theta_deg: np.ndarray, wavelength_angstrom: float,
+                          crystal_systems, **pick_options) -> dict[str, IndexedCell | None]:
+    """`index_lines` in each of crystal_systems of the lines `indexing.pick_peaks` finds in a profile, the
+    lines picked once (pick options passed through)."""
+    two_theta, _ = indexing.pick_peaks(np.asarray(profile, dtype=float).ravel(), grid_two_theta_deg, **pick_options)
+    return {system: index_lines(two_theta, wavelength_angstrom, system) for system in crystal_systems}
+
+
 def index_profile(profile: np.ndarray, grid_two_theta_deg: np.ndarray, wavelength_angstrom: float,
                   crystal_system: str, **pick_options) -> IndexedCell | None:
     """`index_lines` of the lines `indexing.pick_peaks` finds in a profile (options passed through)."""
-    two_theta, _ = indexing.pick_peaks(profile, grid_two_theta_deg, **pick_options)
-    return index_lines(two_theta, wavelength_angstrom, crystal_system)
+    return index_profile_systems(profile, grid_two_theta_deg, wavelength_angstrom, (crystal_system,),
+                                 **pick_options)[crystal_system]
 
 
 # ---- pseudo-symmetric lines: when positions alone would make a wrong call --------------------------
