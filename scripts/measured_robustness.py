@@ -8,6 +8,8 @@ Prints the accuracy per condition; the clean row is the simulated profile itself
 scores it. Further rows give every peak its CuKα2 line (half as strong, at its own Bragg angle), sent
 through predict's default for `--wavelength CuKa` (Rachinger stripping) and without it, and render the
 peaks as sharp as a lab diffractometer's resolution (0.08° FWHM) instead of the model's Scherrer width.
+With --inputs-apart the measured-style rows also read each scan with its clean render's indexing features,
+and the clean render with the scan's features: which of the model's two inputs carries the loss.
 
     python scripts/measured_robustness.py outputs/train/runs/<time>/checkpoints/epoch_<n>.ckpt
 """
@@ -50,6 +52,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--background-method", default="rolling_ball")
     parser.add_argument("--data-dir", default="data", help="dataset cache, shared with xrdnet-eval (default data/)")
+    parser.add_argument("--inputs-apart", action="store_true",
+                        help="measured-style rows also read with the clean render's features, and the clean render with the scan's")
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
 
@@ -65,16 +69,20 @@ def main() -> None:
     fine = [render_profile(*peaks.peaks(index), scan, predictor.settings, peaks.wavelength_angstrom)
             for index in range(len(peaks))]
 
-    def accuracy(profiles: np.ndarray | list[np.ndarray]) -> float:
-        return float((predictor.predict_proba(np.stack(profiles)).argmax(1) == labels).mean())
+    def accuracy(profiles: np.ndarray | list[np.ndarray], feature_profiles=None) -> float:
+        probabilities = predictor.predict_proba(np.stack(profiles), None if feature_profiles is None else np.stack(feature_profiles))
+        return float((probabilities.argmax(1) == labels).mean())
 
     rng = np.random.default_rng(args.seed)
     rows = [("clean simulated profile", "-", "-", accuracy(clean))]
+    apart = []  # (counts, background, scan with clean features, clean render with the scan's features)
     for peak_counts, background in CONDITIONS:
         measured = [preprocess_measured(scan.points, measured_counts(profile, scan, peak_counts, background, rng),
                                         predictor.wavelength_angstrom, grid, background=args.background_method)
                     for profile in fine]
         rows.append(("measured-style", f"{peak_counts:.0e}", f"{background:g}", accuracy(measured)))
+        if args.inputs_apart and predictor.reads_features:
+            apart.append((rows[-1][1], rows[-1][2], accuracy(measured, clean), accuracy(clean, measured)))
     split = KALPHA_RELATIVE_SPLIT["Cu"]
     doublets = [render_profile(*kalpha_doublet(*peaks.peaks(index), peaks.wavelength_angstrom, split), scan,
                                predictor.settings, peaks.wavelength_angstrom) for index in range(len(peaks))]
@@ -100,6 +108,11 @@ def main() -> None:
         print(f"| {name} | {counts} | {background} | {value:.3f} |")
     measured_mean = np.mean([row[3] for row in rows[1:]])
     print(f"clean_acc={rows[0][3]:.3f} measured_mean_acc={measured_mean:.3f}")
+    if apart:
+        print("\nmeasured-style rows, the inputs apart (the profile the network reads / the one its indexing features come from):")
+        print("| strongest-peak counts | background / peak | scan / scan | scan / clean render | clean render / scan |\n|---:|---:|---:|---:|---:|")
+        for (_, counts, background, both), (_, _, scan_clean, clean_scan) in zip(rows[1:1 + len(apart)], apart):
+            print(f"| {counts} | {background} | {both:.3f} | {scan_clean:.3f} | {clean_scan:.3f} |")
 
 
 if __name__ == "__main__":

@@ -73,3 +73,17 @@ def test_the_shipped_model_names_the_cell_behind_its_calls(predictor):
             system, lattice, a = calls[reference.name]
             cell = predictor.cell(predictor.profile_of_structure(reference.structure()), system)
             assert cell is not None and cell.lattice == lattice and abs(cell.a - a) < 0.01, (reference.name, cell)
+
+
+def test_a_profile_can_be_read_with_another_profiles_indexing_features(predictor):
+    # the study of which input carries a loss (scripts/measured_robustness.py --inputs-apart) reads a noisy
+    # scan with its clean render's features: the profile part stays, the features are the other profile's
+    by_name = {r.name: r for r in REFERENCE_STRUCTURES}
+    silicon = predictor.profile_of_structure(by_name["Si (diamond)"].structure())
+    rutile = predictor.profile_of_structure(by_name["TiO2 (rutile)"].structure())
+    n = predictor.grid.n_points
+    mixed = predictor.model_inputs(silicon, feature_profiles=rutile)
+    np.testing.assert_array_equal(mixed[:, :n], predictor.model_inputs(silicon)[:, :n])
+    np.testing.assert_array_equal(mixed[:, n:], predictor.model_inputs(rutile)[:, n:])
+    assert not np.array_equal(mixed[:, n:], predictor.model_inputs(silicon)[:, n:])
+    np.testing.assert_array_equal(predictor.predict_proba(silicon, feature_profiles=silicon), predictor.predict_proba(silicon))

@@ -107,14 +107,20 @@ class CrystalSystemPredictor:
         """Whether the model reads powder-indexing features beside the profile."""
         return bool(self.module.hparams.data_info.get("features"))
 
-    def model_inputs(self, profiles: np.ndarray) -> np.ndarray:
-        """What the model reads for profiles (n, grid points): the profiles, with their indexing features if it uses them."""
+    def model_inputs(self, profiles: np.ndarray, feature_profiles: np.ndarray | None = None) -> np.ndarray:
+        """What the model reads for profiles (n, grid points): the profiles, with their indexing features if it uses them.
+
+        feature_profiles: profiles (n, grid points) to take the indexing features from instead (default: the
+        profiles themselves); studies use it to tell which input carries a loss, e.g. a noisy scan read with
+        the features of its clean render.
+        """
         profiles = np.asarray(profiles, dtype=np.float32).reshape(-1, self.grid.n_points)
         if not self.reads_features:
             return profiles
+        source = profiles if feature_profiles is None else np.asarray(feature_profiles, dtype=np.float32).reshape(profiles.shape)
         # the set the model was trained on; checkpoints from before sets had names read 'indexing'
         kind = self.module.hparams.data_info["features"].get("kind") or "indexing"
-        return np.concatenate([profiles, profile_features(profiles, self.grid, self.wavelength_angstrom, kind)], axis=1)
+        return np.concatenate([profiles, profile_features(source, self.grid, self.wavelength_angstrom, kind)], axis=1)
 
     def cell(self, profile: np.ndarray, crystal_system: str) -> IndexedCell | None:
         """The cell of `crystal_system` that indexes the lines of a profile on the model's grid, picked as the
@@ -128,9 +134,9 @@ class CrystalSystemPredictor:
         return index_profile_systems(profile, self.grid.points, self.wavelength_angstrom, crystal_systems, **pick)
 
     @torch.no_grad()
-    def predict_proba(self, profiles: np.ndarray) -> np.ndarray:
-        """Calibrated probabilities (n, 7) of profiles (n, grid points)."""
-        batch = torch.as_tensor(self.model_inputs(profiles))
+    def predict_proba(self, profiles: np.ndarray, feature_profiles: np.ndarray | None = None) -> np.ndarray:
+        """Calibrated probabilities (n, 7) of profiles (n, grid points); feature_profiles: see `model_inputs`."""
+        batch = torch.as_tensor(self.model_inputs(profiles, feature_profiles))
         return self.module.predict_proba(batch.to(self.module.device)).cpu().numpy()
 
     def profile_of_scan(self, two_theta: np.ndarray, intensity: np.ndarray, radiation: Radiation,
