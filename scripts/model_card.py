@@ -37,10 +37,13 @@ MONOCLINIC_SOLVE_RATE = {"indexing_v7": 0.483, "indexing_v8": 0.673, "indexing_v
 def monoclinic_fit_lines(feature_kind: str | None) -> list[str]:
     """The low-symmetry failure line, with the measured solve rate of the checkpoint's feature set where there is one."""
     rate = MONOCLINIC_SOLVE_RATE.get(feature_kind)
-    found = (f"finds the cell of {100 * rate:.0f} % of\n  monoclinic patterns from picked lines (300 validation crystals "
-             f"with `{feature_kind}`)" if rate is not None else "finds the cell of only\n  some monoclinic patterns")
-    return [*("- Triclinic patterns have no lattice fit of their own, and the monoclinic fit " + found + "; the rest are").split("\n"),
-            "  told from orthorhombic and from each other by the lines the fits leave unindexed, which crowded",
+    opening = "- Triclinic patterns have no lattice fit of their own, and the monoclinic fit finds the cell of"
+    if rate is None:
+        found = [f"{opening} only", "  some monoclinic patterns; the rest are"]
+    else:
+        found = [f"{opening} {100 * rate:.0f} % of",
+                 f"  monoclinic patterns from picked lines (300 validation crystals with `{feature_kind}`); the rest are"]
+    return [*found, "  told from orthorhombic and from each other by the lines the fits leave unindexed, which crowded",
             "  low-symmetry patterns blur."]
 
 

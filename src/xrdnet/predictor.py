@@ -107,6 +107,12 @@ class CrystalSystemPredictor:
         """Whether the model reads powder-indexing features beside the profile."""
         return bool(self.module.hparams.data_info.get("features"))
 
+    @property
+    def feature_kind(self) -> str | None:
+        """The feature set the model was trained on (None: it reads the profile alone); checkpoints from before
+        sets had names read 'indexing'."""
+        return (self.module.hparams.data_info["features"].get("kind") or "indexing") if self.reads_features else None
+
     def model_inputs(self, profiles: np.ndarray, feature_profiles: np.ndarray | None = None) -> np.ndarray:
         """What the model reads for profiles (n, grid points): the profiles, with their indexing features if it uses them.
 
@@ -118,9 +124,7 @@ class CrystalSystemPredictor:
         if not self.reads_features:
             return profiles
         source = profiles if feature_profiles is None else np.asarray(feature_profiles, dtype=np.float32).reshape(profiles.shape)
-        # the set the model was trained on; checkpoints from before sets had names read 'indexing'
-        kind = self.module.hparams.data_info["features"].get("kind") or "indexing"
-        return np.concatenate([profiles, profile_features(source, self.grid, self.wavelength_angstrom, kind)], axis=1)
+        return np.concatenate([profiles, profile_features(source, self.grid, self.wavelength_angstrom, self.feature_kind)], axis=1)
 
     def cell(self, profile: np.ndarray, crystal_system: str) -> IndexedCell | None:
         """The cell of `crystal_system` that indexes the lines of a profile on the model's grid, picked as the
@@ -129,8 +133,7 @@ class CrystalSystemPredictor:
 
     def cells(self, profile: np.ndarray, crystal_systems) -> dict[str, IndexedCell | None]:
         """`cell` of each of crystal_systems, the profile's lines picked once."""
-        kind = (self.module.hparams.data_info.get("features") or {}).get("kind")
-        pick = feature_set(kind).pick if kind else {}
+        pick = feature_set(self.feature_kind).pick if self.reads_features else {}
         return index_profile_systems(profile, self.grid.points, self.wavelength_angstrom, crystal_systems, **pick)
 
     @torch.no_grad()
