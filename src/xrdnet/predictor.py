@@ -133,8 +133,11 @@ class CrystalSystemPredictor:
 
     def cells(self, profile: np.ndarray, crystal_systems) -> dict[str, IndexedCell | None]:
         """`cell` of each of crystal_systems, the profile's lines picked once."""
-        pick = feature_set(self.feature_kind).pick if self.reads_features else {}
-        return index_profile_systems(profile, self.grid.points, self.wavelength_angstrom, crystal_systems, **pick)
+        if not self.reads_features:
+            return index_profile_systems(profile, self.grid.points, self.wavelength_angstrom, crystal_systems)
+        features = feature_set(self.feature_kind)
+        return index_profile_systems(features.lines_of(profile), self.grid.points, self.wavelength_angstrom,
+                                     crystal_systems, **features.pick)
 
     @torch.no_grad()
     def predict_proba(self, profiles: np.ndarray, feature_profiles: np.ndarray | None = None) -> np.ndarray:

@@ -19,6 +19,8 @@ Feature sets (data.features; a checkpoint records its set in data_info["features
     indexing_v8  indexing_v7 of the lines a nearly noiseless profile shows in its curvature too (blends and
                  shoulders resolved: `xrdnet.xrd.indexing.pick_peaks(curvature=True)`)
     indexing_v9  indexing_v8 with the orthorhombic and monoclinic fits refining 20 screened trial cells, not 6
+    indexing_v10 indexing_v9 of a noisy scan's lines picked after noise-gated Savitzky-Golay smoothing
+                 (`xrdnet.xrd.smoothing`); clean renders' features are indexing_v9's
 """
 
 from __future__ import annotations
@@ -41,7 +43,8 @@ from xrdnet.data.augment import PeakAugmenter
 from xrdnet.data.dataset import PeakListSet, build_lock
 from xrdnet.utils.atomic import atomic_path
 from xrdnet.utils.threads import single_threaded_worker
-from xrdnet.xrd import indexing, indexing_impurity, indexing_low, indexing_ortho, indexing_wide, trial_assignments
+from xrdnet.xrd import (indexing, indexing_impurity, indexing_low, indexing_ortho, indexing_wide, smoothing,
+                       trial_assignments)
 from xrdnet.xrd.indexing import indexing_features
 from xrdnet.xrd.profile import ProfileSettings, TwoThetaGrid, render_profile
 
@@ -57,6 +60,11 @@ class FeatureSet:
     size: int
     modules: tuple[ModuleType, ...]
     pick: dict = field(default_factory=dict)  # options of the peak search (`indexing.pick_peaks`)
+    prepare: Callable[[np.ndarray], np.ndarray] | None = None  # applied to a profile before its peaks are picked
+
+    def lines_of(self, profile: np.ndarray) -> np.ndarray:
+        """The profile whose peaks this set picks: `prepare`d, or as it is."""
+        return profile if self.prepare is None else self.prepare(profile)
 
 
 FEATURE_SETS: dict[str, FeatureSet] = {
@@ -79,6 +87,11 @@ FEATURE_SETS: dict[str, FeatureSet] = {
     "indexing_v9": FeatureSet(indexing_wide.line_features_v9, indexing_wide.N_FEATURES_V6,
                               (indexing, indexing_ortho, indexing_low, trial_assignments, indexing_impurity, indexing_wide),
                               {"curvature": True}),
+    # indexing_v9 of a noisy scan smoothed first, where smoothing finds its lines again (clean renders: v9's)
+    "indexing_v10": FeatureSet(indexing_wide.line_features_v9, indexing_wide.N_FEATURES_V6,
+                               (indexing, indexing_ortho, indexing_low, trial_assignments, indexing_impurity, indexing_wide,
+                                smoothing),
+                               {"curvature": True}, smoothing.smooth_noisy_profile),
 }
 FEATURE_KINDS = tuple(FEATURE_SETS)
 
@@ -108,8 +121,8 @@ def profile_features(profiles: np.ndarray, grid: TwoThetaGrid, wavelength_angstr
                      kind: str = "indexing") -> np.ndarray:
     """(n, size) float32 features of set `kind` of (n, grid points) profiles on `grid`."""
     points, features = grid.points, feature_set(kind)
-    rows = [indexing_features(profile, points, wavelength_angstrom, describe=features.describe, **features.pick)
-            for profile in np.atleast_2d(profiles)]
+    rows = [indexing_features(features.lines_of(profile), points, wavelength_angstrom, describe=features.describe,
+                              **features.pick) for profile in np.atleast_2d(profiles)]
     return np.asarray(rows, dtype=np.float32).reshape(-1, features.size)
 
 
