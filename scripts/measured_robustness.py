@@ -1,4 +1,4 @@
-"""Study: how a checkpoint does on measured-style patterns of the 288 AFLOW prototypes.
+"""Study: how a checkpoint does on measured-style patterns of the 288 AFLOW prototypes (or of its validation crystals).
 
 Each prototype is simulated with the checkpoint's settings, rendered on a fine 0.01° scan, given a
 background of `background` × the strongest peak's counts (a low-angle decay plus a flat level) and
@@ -10,8 +10,11 @@ through predict's default for `--wavelength CuKa` (Rachinger stripping) and with
 peaks as sharp as a lab diffractometer's resolution (0.08° FWHM) instead of the model's Scherrer width.
 With --inputs-apart the measured-style rows also read each scan with its clean render's indexing features,
 and the clean render with the scan's features: which of the model's two inputs carries the loss.
+With --validation N the patterns are N crystals drawn from the checkpoint's own synthetic validation split
+instead (seeded by --seed): the set to choose recipes and feature sets on; the AFLOW prototypes only report.
 
     python scripts/measured_robustness.py outputs/train/runs/<time>/checkpoints/epoch_<n>.ckpt
+    python scripts/measured_robustness.py <ckpt> --validation 1000
 """
 
 from __future__ import annotations
@@ -21,8 +24,9 @@ import warnings
 
 import numpy as np
 
-from xrdnet.data.dataset import build_or_load
+from xrdnet.data.dataset import PeakListSet, build_or_load
 from xrdnet.data.datamodule import render_all
+from xrdnet.eval import training_split
 from xrdnet.predictor import CheckpointError, CrystalSystemPredictor
 from xrdnet.structures.aflow import AflowPrototypes
 from xrdnet.xrd.measured import preprocess_measured
@@ -46,12 +50,25 @@ def measured_counts(profile: np.ndarray, scan: TwoThetaGrid, peak_counts: float,
     return rng.poisson(expected).astype(float)
 
 
+def validation_items(ckpt: str, predictor: CrystalSystemPredictor, data_dir: str, n: int,
+                     seed: int) -> tuple[PeakListSet, np.ndarray, str]:
+    """(peak lists, n items of the checkpoint's synthetic validation split drawn with `seed`, a description)."""
+    datamodule = training_split(ckpt, predictor, data_dir)
+    if datamodule is None:
+        raise SystemExit(f"{ckpt}: records no training data, so it has no validation split to draw from")
+    validation = datamodule.split_indices["val"]
+    items = np.sort(np.random.default_rng(seed).choice(validation, min(n, len(validation)), replace=False))
+    return datamodule.peaks, items, f"synthetic validation crystals (of {len(validation)}, seed {seed})"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("ckpt", help="checkpoint to score")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--background-method", default="rolling_ball")
     parser.add_argument("--data-dir", default="data", help="dataset cache, shared with xrdnet-eval (default data/)")
+    parser.add_argument("--validation", type=int, default=0, metavar="N",
+                        help="score N crystals of the checkpoint's synthetic validation split instead of the AFLOW prototypes")
     parser.add_argument("--inputs-apart", action="store_true",
                         help="measured-style rows also read with the clean render's features, and the clean render with the scan's")
     args = parser.parse_args()
@@ -63,11 +80,13 @@ def main() -> None:
         parser.error(str(error))
     grid = predictor.grid
     scan = TwoThetaGrid(grid.start_deg, grid.stop_deg, SCAN_STEP_DEG)
-    # the same cached peak lists xrdnet-eval scores
-    peaks = build_or_load(args.data_dir, AflowPrototypes(), predictor.simulator)
-    clean, labels = (tensor.numpy() for tensor in render_all(peaks, np.arange(len(peaks)), grid, predictor.settings).tensors)
-    fine = [render_profile(*peaks.peaks(index), scan, predictor.settings, peaks.wavelength_angstrom)
-            for index in range(len(peaks))]
+    if args.validation:
+        peaks, items, what = validation_items(args.ckpt, predictor, args.data_dir, args.validation, args.seed)
+    else:  # the same cached peak lists xrdnet-eval scores
+        peaks = build_or_load(args.data_dir, AflowPrototypes(), predictor.simulator)
+        items, what = np.arange(len(peaks)), "AFLOW prototypes"
+    clean, labels = (tensor.numpy() for tensor in render_all(peaks, items, grid, predictor.settings).tensors)
+    fine = [render_profile(*peaks.peaks(index), scan, predictor.settings, peaks.wavelength_angstrom) for index in items]
 
     def accuracy(profiles: np.ndarray | list[np.ndarray], feature_profiles=None) -> float:
         probabilities = predictor.predict_proba(np.stack(profiles), None if feature_profiles is None else np.stack(feature_profiles))
@@ -85,10 +104,9 @@ def main() -> None:
             apart.append((rows[-1][1], rows[-1][2], accuracy(measured, clean), accuracy(clean, measured)))
     split = KALPHA_RELATIVE_SPLIT["Cu"]
     doublets = [render_profile(*kalpha_doublet(*peaks.peaks(index), peaks.wavelength_angstrom, split), scan,
-                               predictor.settings, peaks.wavelength_angstrom) for index in range(len(peaks))]
+                               predictor.settings, peaks.wavelength_angstrom) for index in items]
     sharp_settings = ProfileSettings("pseudo_voigt", fwhm_deg=SHARP_FWHM_DEG)
-    sharp = [render_profile(*peaks.peaks(index), scan, sharp_settings, peaks.wavelength_angstrom)
-             for index in range(len(peaks))]
+    sharp = [render_profile(*peaks.peaks(index), scan, sharp_settings, peaks.wavelength_angstrom) for index in items]
     peak_counts, background = DOUBLET_CONDITION
     for name, profiles, strip in (("with Kα2, stripped (predict's default for CuKa)", doublets, split),
                                   ("with Kα2, kept", doublets, None),
@@ -96,13 +114,13 @@ def main() -> None:
                                   ("sharp peaks with Kα2, stripped", None, split)):
         if profiles is None:
             profiles = [render_profile(*kalpha_doublet(*peaks.peaks(index), peaks.wavelength_angstrom, split), scan,
-                                       sharp_settings, peaks.wavelength_angstrom) for index in range(len(peaks))]
+                                       sharp_settings, peaks.wavelength_angstrom) for index in items]
         measured = [preprocess_measured(scan.points, measured_counts(profile, scan, peak_counts, background, rng),
                                         predictor.wavelength_angstrom, grid, background=args.background_method,
                                         kalpha2_split=strip) for profile in profiles]
         rows.append((name, f"{peak_counts:.0e}", f"{background:g}", accuracy(measured)))
 
-    print(f"{len(labels)} AFLOW prototypes, checkpoint {args.ckpt}")
+    print(f"{len(labels)} {what}, checkpoint {args.ckpt}")
     print("| pattern | strongest-peak counts | background / peak | accuracy |\n|---|---:|---:|---:|")
     for name, counts, background, value in rows:
         print(f"| {name} | {counts} | {background} | {value:.3f} |")
