@@ -204,7 +204,8 @@ class XRDDataModule(LightningDataModule):
             'indexing_v7' (indexing_v6 with wider orthorhombic and monoclinic trial searches) or 'indexing_v8'
             (indexing_v7 of the lines found in the curvature too) or 'indexing_v9' (indexing_v8 refining more
             orthorhombic and monoclinic trial cells) or 'indexing_v10' (indexing_v9 of a noisy scan
-            smoothed first, see xrdnet.xrd.smoothing); null for none.
+            smoothed first, see xrdnet.xrd.smoothing) or 'indexing_v11' (indexing_v10 with the smoothing
+            gated on the noise the curvature search sees); null for none.
         feature_copies: augmented renders per item whose features training draws from besides the
             clean one (validation and test use the clean one).
         split: train/val/test fractions, stratified by class.

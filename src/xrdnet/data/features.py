@@ -21,6 +21,8 @@ Feature sets (data.features; a checkpoint records its set in data_info["features
     indexing_v9  indexing_v8 with the orthorhombic and monoclinic fits refining 20 screened trial cells, not 6
     indexing_v10 indexing_v9 of a noisy scan's lines picked after noise-gated Savitzky-Golay smoothing
                  (`xrdnet.xrd.smoothing`); clean renders' features are indexing_v9's
+    indexing_v11 indexing_v10 with the smoothing gated on the noise the curvature search sees, so a scan
+                 averaged onto the grid from fine steps (10⁵ counts: not `is_noisy`) is smoothed too
 """
 
 from __future__ import annotations
@@ -92,6 +94,12 @@ FEATURE_SETS: dict[str, FeatureSet] = {
                                (indexing, indexing_ortho, indexing_low, trial_assignments, indexing_impurity, indexing_wide,
                                 smoothing),
                                {"curvature": True}, smoothing.smooth_noisy_profile),
+    # indexing_v10 gated on what the curvature search sees, so scans averaged onto the grid from fine steps are
+    # smoothed too (clean renders: v9's)
+    "indexing_v11": FeatureSet(indexing_wide.line_features_v9, indexing_wide.N_FEATURES_V6,
+                               (indexing, indexing_ortho, indexing_low, trial_assignments, indexing_impurity, indexing_wide,
+                                smoothing),
+                               {"curvature": True}, smoothing.smooth_unresolved_profile),
 }
 FEATURE_KINDS = tuple(FEATURE_SETS)
 
