@@ -1,4 +1,4 @@
-"""Noise-gated smoothing of a scan before its lines are picked (the `indexing_v10` features).
+"""Noise-gated smoothing of a scan before its lines are picked (the `indexing_v10` and `indexing_v11` features).
 
 A scan with counting noise is picked with `indexing.pick_peaks`'s noise rules: a 3-point moving average,
 thresholds of 5 σ, and no curvature search, whose positions noise moves. At 10⁵ counts on the strongest
