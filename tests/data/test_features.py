@@ -121,6 +121,28 @@ def test_each_feature_set_has_its_own_key_and_width():
         profile_features(profile, grid, 1.54056, "nope")
 
 
+def test_a_runs_feature_key_holds_when_the_code_on_disk_changes_under_it(monkeypatch):
+    # a run reads its feature sets' source once: an edit mid-run must not send its later steps to compute
+    # every feature again under a new key (the code that runs is the code imported)
+    import inspect
+
+    from xrdnet.data import features
+    from xrdnet.xrd.profile import ProfileSettings, TwoThetaGrid
+
+    grid, settings = TwoThetaGrid(5.0, 90.0, 0.04), ProfileSettings()
+    before = features.feature_key(grid, settings, kind="indexing_v9")
+    real_getsource = inspect.getsource
+    monkeypatch.setattr(inspect, "getsource", lambda module: real_getsource(module) + "# edited\n")
+    assert features.feature_key(grid, settings, kind="indexing_v9") == before
+    features.code_hash.cache_clear()  # a new process reads the edited files: a new key
+    try:
+        assert features.feature_key(grid, settings, kind="indexing_v9") != before
+    finally:
+        monkeypatch.undo()
+        features.code_hash.cache_clear()
+    assert features.feature_key(grid, settings, kind="indexing_v9") == before
+
+
 def test_features_on_the_fly_are_refused(tmp_path, toy_source):
     with pytest.raises(ValueError, match="on_the_fly training cannot use them"):
         make_datamodule(tmp_path, toy_source, train_mode="on_the_fly")

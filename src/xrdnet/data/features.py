@@ -5,7 +5,8 @@ cost milliseconds per pattern, too much to recompute for every augmented trainin
 item gets them once from its clean render, and optionally from a few augmented renders (noise,
 background, broadening, Kα2: what a measurement does to the picked lines), in parallel with a
 progress bar, saved beside the dataset as `<set>_features-<key>.npy`. The key hashes the feature set's
-name and code, the 2θ grid, the peak profile and the augmentation, so a change to any of them computes them anew.
+name and code, the 2θ grid, the peak profile and the augmentation, so a change to any of them computes them anew
+(the code as a run first reads it: an edit mid-run waits for the next run).
 
 Feature sets (data.features; a checkpoint records its set in data_info["features"]["kind"]):
     indexing     the 90 features of `xrdnet.xrd.indexing` (cubic ... primitive orthorhombic fits)
@@ -27,6 +28,7 @@ Feature sets (data.features; a checkpoint records its set in data_info["features
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import inspect
 import json
@@ -110,12 +112,20 @@ def feature_set(kind: str) -> FeatureSet:
     return FEATURE_SETS[kind]
 
 
+@functools.lru_cache(maxsize=None)
+def code_hash(kind: str) -> str:
+    """Hash of a feature set's source as this process first read it. Read once: `inspect.getsource` reads the
+    files on disk, so an edit during a run would otherwise give its later steps a new key (a run that reads the
+    training set's features again after the AFLOW set's computed all 80,000 crystals' a second time), and the
+    features would be computed again by the code already loaded."""
+    return hashlib.sha1("".join(inspect.getsource(module) for module in feature_set(kind).modules).encode()).hexdigest()
+
+
 def feature_key(grid: TwoThetaGrid, settings: ProfileSettings, augmenter: PeakAugmenter | None = None,
                 copies: int = 0, seed: int = 0, kind: str = "indexing", copy_items: np.ndarray | None = None) -> str:
     """Hash of what determines the features: the set and its code, the grid, the clean peak profile, the
     augmentation, and which items have augmented copies."""
-    code = hashlib.sha1("".join(inspect.getsource(module) for module in feature_set(kind).modules).encode()).hexdigest()
-    description = {"features": kind, "code": code, "grid": grid.to_dict(), "profile": settings.to_dict()}
+    description = {"features": kind, "code": code_hash(kind), "grid": grid.to_dict(), "profile": settings.to_dict()}
     if feature_set(kind).pick:
         description["pick"] = feature_set(kind).pick
     if copies:
