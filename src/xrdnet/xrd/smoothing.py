@@ -43,17 +43,19 @@ def sqrt_noise_level(profile: np.ndarray) -> float:
     Counting noise has the same σ at every height on √y (Anscombe's variance-stabilizing transform), so
     this measures the counts of a scan whatever its lines: σ ≈ 1 / (2 √counts on the strongest line).
     """
-    y = np.asarray(profile, dtype=float).ravel()
-    top = y.max() if y.size else 0.0
-    return indexing.noise_level(np.sqrt(np.maximum(y / top, 0.0))) if top > 0 else 0.0
+    return _sqrt_noise(profile, indexing.noise_level)
 
 
 def fine_sqrt_noise_level(profile: np.ndarray) -> float:
     """`sqrt_noise_level` from fourth differences (`indexing.fine_noise_level`): the noise the curvature
     search compares with its limit, near 0 for a clean render however crowded its lines."""
+    return _sqrt_noise(profile, indexing.fine_noise_level)
+
+
+def _sqrt_noise(profile: np.ndarray, level) -> float:
     y = np.asarray(profile, dtype=float).ravel()
     top = y.max() if y.size else 0.0
-    return indexing.fine_noise_level(np.sqrt(np.maximum(y / top, 0.0))) if top > 0 else 0.0
+    return level(np.sqrt(np.maximum(y / top, 0.0))) if top > 0 else 0.0
 
 
 def smooth_noisy_profile(profile: np.ndarray) -> np.ndarray:
