@@ -103,9 +103,10 @@ def test_a_fine_step_scan_averaged_onto_the_grid_is_smoothed_by_indexing_v11_onl
         for _ in range(3):
             counts = rng.poisson(fine / fine.max() * 1e5 + 0.02 * 1e5).astype(float)
             scan = preprocess_measured(fine_grid.points, counts, peaks.wavelength, GRID)
-            quiet += not indexing.is_noisy(scan)
+            noisy = indexing.is_noisy(scan)
+            quiet += not noisy
             assert smoothing.fine_sqrt_noise_level(scan) > indexing.CURVATURE_MAX_SIGMA_SQRT
-            if not indexing.is_noisy(scan):
+            if not noisy:
                 assert feature_set("indexing_v10").lines_of(scan) is scan
             lines_of = feature_set("indexing_v11").lines_of(scan)
             assert lines_of is not scan

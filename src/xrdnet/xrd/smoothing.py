@@ -25,6 +25,8 @@ renders 0.901 both.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from scipy.signal import savgol_filter
 
@@ -52,7 +54,7 @@ def fine_sqrt_noise_level(profile: np.ndarray) -> float:
     return _sqrt_noise(profile, indexing.fine_noise_level)
 
 
-def _sqrt_noise(profile: np.ndarray, level) -> float:
+def _sqrt_noise(profile: np.ndarray, level: Callable[[np.ndarray], float]) -> float:
     y = np.asarray(profile, dtype=float).ravel()
     top = y.max() if y.size else 0.0
     return level(np.sqrt(np.maximum(y / top, 0.0))) if top > 0 else 0.0
