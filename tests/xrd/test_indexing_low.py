@@ -91,10 +91,11 @@ def test_the_indexing_set_is_unchanged_and_v2_extends_it():
     for name, expected in zip(stored["names"], stored["features"]):
         profile, wavelength = _profile(REFERENCE[str(name)].structure())
         old = indexing.indexing_features(profile, GRID.points, wavelength)
-        np.testing.assert_array_equal(old, expected, err_msg=str(name))  # bit-identical to main's
+        # main's to the last bits a CPU's BLAS kernels may change
+        np.testing.assert_allclose(old, expected, rtol=0, atol=1e-12, err_msg=str(name))
         v2 = indexing.indexing_features(profile, GRID.points, wavelength, describe=indexing_low.line_features_v2)
         assert v2.shape == (indexing_low.N_FEATURES,) == (len(indexing_low.FEATURE_NAMES),)
-        np.testing.assert_array_equal(v2[: indexing.N_FEATURES], expected)
+        np.testing.assert_array_equal(v2[: indexing.N_FEATURES], old)
         assert np.all(np.isfinite(v2))
     empty = indexing.indexing_features(np.zeros(GRID.n_points), GRID.points, 1.54056,
                                        describe=indexing_low.line_features_v2)
