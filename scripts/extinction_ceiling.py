@@ -25,19 +25,22 @@ from pathlib import Path
 import numpy as np
 from pymatgen.symmetry.groups import SpaceGroup
 
-from xrdnet.crystal import is_trigonal_p, same_lattice_confusion
+from xrdnet.crystal import CRYSTAL_SYSTEMS, crystal_system_index, is_trigonal_p, same_lattice_confusion
 from xrdnet.eval import real_peaks, training_split
 from xrdnet.predictor import CheckpointError, CrystalSystemPredictor
 from xrdnet.structures.aflow import AflowPrototypes
 
-HEXAGONAL_GROUPS = range(168, 195)
 MAX_INDEX = 3  # |h|, |k| <= 3 and |l| <= 6 hold every absence condition of the hP-lattice groups
 MAX_L = 6
 
 
+def system_of(space_group: int) -> str:
+    return CRYSTAL_SYSTEMS[crystal_system_index(int(space_group))]
+
+
 def on_hexagonal_lattice(space_group: int) -> bool:
     """A trigonal-P or a hexagonal space group: the two systems that share the primitive hexagonal lattice."""
-    return is_trigonal_p(space_group) or int(space_group) in HEXAGONAL_GROUPS
+    return is_trigonal_p(space_group) or system_of(space_group) == "hexagonal"
 
 
 def powder_line(h: int, k: int, l: int) -> tuple[int, int]:
@@ -77,10 +80,6 @@ def absence_rule(space_groups: np.ndarray) -> dict[frozenset, str]:
     return {absences: count.most_common(1)[0][0] for absences, count in votes.items()}
 
 
-def system_of(space_group: int) -> str:
-    return "trigonal" if is_trigonal_p(space_group) else "hexagonal"
-
-
 def rule_accuracy(rule: dict[frozenset, str], space_groups: np.ndarray) -> tuple[float, int]:
     """(fraction of the hP-lattice items the absences-only rule calls right, their number); a class the rule has
     not seen is called hexagonal, the commoner system on this lattice."""
@@ -110,18 +109,21 @@ def main(argv=None) -> None:
     if datamodule is None:
         raise SystemExit(f"{args.checkpoint}: records no training data, so it has no training split to learn the rule on")
     groups = datamodule.peaks.space_groups
-    rule = absence_rule(groups[datamodule.split_indices["train"]])
+    train = groups[datamodule.split_indices["train"]]
+    rule = absence_rule(train)
     sets = {"test": groups[datamodule.split_indices["test"]],
             "aflow_prototypes": real_peaks(args.data_dir, AflowPrototypes(), predictor).space_groups}
     reports = json.loads(args.metrics.read_text())["sets"] if args.metrics else {}
 
     print("extinction class (lines absent)  trigonal-P / hexagonal in training  called   space groups")
-    train_groups = Counter(int(g) for g in groups[datamodule.split_indices["train"]] if on_hexagonal_lattice(g))
-    for absences, call in sorted(rule.items(), key=lambda kv: -sum(c for g, c in train_groups.items() if powder_absences(g) == kv[0])):
-        members = sorted(g for g in train_groups if powder_absences(g) == absences)
-        trigonal = sum(train_groups[g] for g in members if is_trigonal_p(g))
-        hexagonal = sum(train_groups[g] for g in members if not is_trigonal_p(g))
-        print(f"{len(absences):>31}  {trigonal:>10} / {hexagonal:<10}  {call:<9} {members}")
+    train_groups = Counter(int(g) for g in train if on_hexagonal_lattice(g))
+    members = {absences: sorted(g for g in train_groups if powder_absences(g) == absences) for absences in rule}
+    counts: dict[frozenset, Counter] = {absences: Counter() for absences in rule}
+    for group, count in train_groups.items():
+        counts[powder_absences(group)][system_of(group)] += count
+    for absences in sorted(rule, key=lambda absences: -counts[absences].total()):
+        trigonal, hexagonal = counts[absences]["trigonal"], counts[absences]["hexagonal"]
+        print(f"{len(absences):>31}  {trigonal:>10} / {hexagonal:<10}  {rule[absences]:<9} {members[absences]}")
     for name, set_groups in sets.items():
         accuracy, n = rule_accuracy(rule, set_groups)
         line = f"{name}: {n} hP-lattice items; absences alone {accuracy:.3f}"
