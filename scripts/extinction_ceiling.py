@@ -102,6 +102,10 @@ def main(argv=None) -> None:
     parser.add_argument("--data-dir", default="data")
     args = parser.parse_args(argv)
     try:
+        reports = json.loads(args.metrics.read_text())["sets"] if args.metrics else {}
+    except (OSError, json.JSONDecodeError, KeyError, TypeError) as error:
+        parser.error(f"{args.metrics}: cannot read an xrdnet-eval metrics.json ({error!r})")
+    try:
         predictor = CrystalSystemPredictor.from_checkpoint(args.checkpoint)
     except CheckpointError as error:
         raise SystemExit(str(error)) from None
@@ -113,7 +117,6 @@ def main(argv=None) -> None:
     rule = absence_rule(train)
     sets = {"test": groups[datamodule.split_indices["test"]],
             "aflow_prototypes": real_peaks(args.data_dir, AflowPrototypes(), predictor).space_groups}
-    reports = json.loads(args.metrics.read_text())["sets"] if args.metrics else {}
 
     print("extinction class (lines absent)  trigonal-P / hexagonal in training  called   space groups")
     train_groups = Counter(int(g) for g in train if on_hexagonal_lattice(g))
