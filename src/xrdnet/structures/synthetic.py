@@ -4,7 +4,9 @@ Item i is built from (seed, i) alone, so datasets can be built in parallel and i
 1. spec: rng([seed, i]) draws a Wyckoff combination (mp_statistics.CombinationSampler, MP weights,
    <= max_atoms atoms per conventional cell) and puts 1-4 elements on its sites;
 2. structure: attempt k uses rng([seed, i, k + 1]) with the chosen generator, up to max_attempts;
-3. label: the crystal system of the generating space group, checked with SpacegroupAnalyzer.
+3. label: the crystal system of the generating space group, checked with SpacegroupAnalyzer;
+4. derivative (optional): rng([seed, i, DERIVATIVE_STREAM]) distorts a fraction of the crystals into a
+   subgroup of a lower crystal system (derivatives.py), labelled by what SpacegroupAnalyzer finds.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from pymatgen.core import Element, Structure
 
 from xrdnet.crystal import CRYSTAL_SYSTEMS, crystal_system_index
 from xrdnet.structures.base import GenerationError, LabeledStructure, StructureError, detect_space_group
+from xrdnet.structures.derivatives import distort_into_subgroup
 from xrdnet.structures.mp_statistics import MP_STATISTICS_FILE, CombinationSampler, CrystalSpec, assign_species
 from xrdnet.structures.pyxtal_backend import generate_with_pyxtal
 from xrdnet.structures.wyckoff_placement import element_radii, place_on_wyckoff_positions
@@ -23,6 +26,7 @@ from xrdnet.utils.time_limit import TimeLimitExceeded, time_limit
 
 GENERATORS = ("pyxtal", "fast")
 ON_MISMATCH = ("relabel", "drop")
+DERIVATIVE_STREAM = 10_000  # rng([seed, i, DERIVATIVE_STREAM]) draws item i's derivative; attempts use 1..max_attempts
 
 # Common inorganic elements: main-group solids, 3d/4d/5d metals, a few lanthanides; no H or noble gases.
 DEFAULT_ELEMENTS: tuple[str, ...] = tuple(
@@ -60,7 +64,10 @@ class SyntheticStructures:
     systems: crystal-system names to restrict to (None: all seven); max_attempts: generation retries per item;
     time_limit_s: wall-clock cap per pyxtal item (all its attempts) in seconds (None: no cap);
     pseudo_symmetric: probability that a cell's metric is drawn near a higher-symmetry lattice's
-    (wyckoff_placement.random_lattice; fast generator only; 0 keeps the default crystals).
+    (wyckoff_placement.random_lattice; fast generator only; 0 keeps the default crystals);
+    derivative: probability that a crystal is distorted into a maximal subgroup of a lower crystal system
+    (derivatives.distort_into_subgroup); kept only when SpacegroupAnalyzer then finds a lower system than the
+    parent's, otherwise the undistorted parent is the item (0 keeps the default crystals).
 
     Bounding the tail: the fast generator is bounded by construction (<= 20 cells x 20 points per site).
     pyxtal's own retry loops can take a minute on crowded combinations (36 sites in Pm, six 4e sites in
@@ -99,6 +106,7 @@ class SyntheticStructures:
         max_attempts: int = 3,
         time_limit_s: float | None = 5.0,
         pseudo_symmetric: float = 0.0,
+        derivative: float = 0.0,
     ):
         if int(n) < 0 or int(seed) < 0:
             raise ValueError(f"synthetic: n and seed must be >= 0, got n={n}, seed={seed}")
@@ -110,6 +118,8 @@ class SyntheticStructures:
             raise ValueError(f"synthetic: max_attempts must be >= 1, got {max_attempts}")
         if not 0.0 <= float(pseudo_symmetric) <= 1.0:
             raise ValueError(f"synthetic: pseudo_symmetric is a probability in [0, 1], got {pseudo_symmetric}")
+        if not 0.0 <= float(derivative) <= 1.0:
+            raise ValueError(f"synthetic: derivative is a probability in [0, 1], got {derivative}")
         if float(pseudo_symmetric) > 0 and generator != "fast":
             raise ValueError("synthetic: pseudo_symmetric cells need generator=fast")
         self.n, self.seed = int(n), int(seed)
@@ -120,6 +130,7 @@ class SyntheticStructures:
         self.max_attempts = int(max_attempts)
         self.time_limit_s = None if time_limit_s is None else float(time_limit_s)
         self.pseudo_symmetric = float(pseudo_symmetric)
+        self.derivative = float(derivative)
         self._sampler = CombinationSampler(self.max_atoms, self.systems, self.system_weights)
 
     # items past n exist too (each a function of its index): on-the-fly training draws fresh crystals there
@@ -171,6 +182,7 @@ class SyntheticStructures:
                 f"{name}: generated in space group {spec.space_group} ({CRYSTAL_SYSTEMS[generating_system]}) but "
                 f"SpacegroupAnalyzer finds {detected} ({CRYSTAL_SYSTEMS[detected_system]}) at symprec={self.symprec:g}"
             )
+        label, space_group = (detected_system, detected) if mismatch else (generating_system, spec.space_group)
         meta = {
             "generating_space_group": spec.space_group,
             "detected_space_group": detected,
@@ -183,14 +195,38 @@ class SyntheticStructures:
             "generator": self.generator,
             "attempt": attempt,
         }
+        derived = self._derivative(index, structure, label)
+        if derived is not None:
+            structure, subgroup, space_group = derived
+            meta.update(parent_space_group=meta["detected_space_group"], subgroup=subgroup,
+                        detected_space_group=space_group, n_atoms=len(structure))
+            label = crystal_system_index(space_group)
         return LabeledStructure(
             name=name,
             structure=structure,
-            label=detected_system if mismatch else generating_system,
-            space_group=detected if mismatch else spec.space_group,
+            label=label,
+            space_group=space_group,
             source=self.kind,
             meta=meta,
         )
+
+    def _derivative(self, index: int, parent: Structure, parent_system: int) -> tuple[Structure, int, int] | None:
+        """(distorted structure, subgroup it was built in, detected space group) for the `derivative` fraction of
+        items whose distortion SpacegroupAnalyzer sees as a lower system; None keeps the parent."""
+        if not self.derivative:
+            return None
+        # a stream of its own, so the option leaves every other draw of the item as it was
+        rng = np.random.default_rng([self.seed, index, DERIVATIVE_STREAM])
+        if rng.random() >= self.derivative:
+            return None
+        try:
+            structure, _, subgroup = distort_into_subgroup(parent, rng)
+        except GenerationError:
+            return None  # no lower-system subgroup (triclinic parents) or no room: the parent is the item
+        detected = detect_space_group(self.item_name(index), structure, self.symprec)
+        if crystal_system_index(detected) >= parent_system:
+            return None  # a distortion under the tolerance is the parent's symmetry: labelled so, it would teach nothing
+        return structure, subgroup, detected
 
     def describe(self) -> dict:
         return {
@@ -209,4 +245,5 @@ class SyntheticStructures:
             "statistics": MP_STATISTICS_FILE,
             # only when on: the datasets built before the option keep their names
             **({"pseudo_symmetric": self.pseudo_symmetric} if self.pseudo_symmetric else {}),
+            **({"derivative": self.derivative} if self.derivative else {}),
         }
