@@ -38,7 +38,9 @@ def _strongest_d(structure, count: int = 4) -> np.ndarray:
 def test_a_wurtzite_derivative_is_lower_in_symmetry_and_keeps_the_parent_pattern_near():
     parent = _reference("ZnO")
     found = 0
-    for seed in range(12):
+    for seed in range(40):  # about a third come out lower (Cmc2_1); the trigonal ones stay P6_3mc within 0.1 Å
+        if found == 3:
+            break
         try:
             child, g, h = distort_into_subgroup(parent, np.random.default_rng(seed))
         except GenerationError:
@@ -54,7 +56,7 @@ def test_a_wurtzite_derivative_is_lower_in_symmetry_and_keeps_the_parent_pattern
         parent_d = XRDCalculator("CuKa").get_pattern(parent, two_theta_range=(10, 70)).d_hkls
         for d in _strongest_d(child):
             assert np.min(np.abs(np.asarray(parent_d) / d - 1)) < 0.035
-    assert found >= 3
+    assert found == 3
 
 
 def test_the_option_leaves_other_items_as_they_were_and_labels_derivatives_lower():
