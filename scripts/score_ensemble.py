@@ -48,10 +48,11 @@ def main() -> None:
                         help="checkpoints trained on other datasets too, all scored on the first one's splits")
     parser.add_argument("--fresh", type=int, default=0, metavar="N",
                         help="also score N fresh synthetic crystals no checkpoint trained on: the first checkpoint's "
-                             "generator settings with seed --fresh-seed, --fresh-pseudo-symmetric and --fresh-derivative")
+                             "generator settings with seed --fresh-seed, --fresh-pseudo-symmetric and --fresh-derivative(-parents)")
     parser.add_argument("--fresh-seed", type=int, default=1)
     parser.add_argument("--fresh-pseudo-symmetric", type=float, default=0.0)
     parser.add_argument("--fresh-derivative", type=float, default=0.0)
+    parser.add_argument("--fresh-derivative-parents", nargs="+", default=None, metavar="SYSTEM")
     args = parser.parse_args()
     predictors = [CrystalSystemPredictor.from_checkpoint(path) for path in args.checkpoints]
     if not reads_same_inputs(predictors, same_split=not args.cross):
@@ -67,11 +68,13 @@ def main() -> None:
     sets["aflow"] = (torch.as_tensor(first.model_inputs(profiles)), labels)
     if args.fresh:
         trained_on = first.module.hparams.data_info["datamodule"]["source"]
-        settings = {key: value for key, value in trained_on.items() if key not in ("_target_", "n", "seed", "pseudo_symmetric", "derivative")}
+        drawn_here = ("_target_", "n", "seed", "pseudo_symmetric", "derivative", "derivative_parents")
+        settings = {key: value for key, value in trained_on.items() if key not in drawn_here}
         if args.fresh_seed == trained_on.get("seed"):
             parser.error(f"--fresh-seed {args.fresh_seed} is the seed the first checkpoint trained on")
         source = SyntheticStructures(args.fresh, seed=args.fresh_seed, pseudo_symmetric=args.fresh_pseudo_symmetric,
-                                     derivative=args.fresh_derivative, **settings)
+                                     derivative=args.fresh_derivative,
+                                     derivative_parents=args.fresh_derivative_parents, **settings)
         profiles, labels, _, _ = real_profiles(args.data_dir, source, first)
         sets["fresh"] = (torch.as_tensor(first.model_inputs(profiles)), labels)
     print(f"{'set':<10}{'n':>6}  " + "  ".join(f"model {i + 1}" for i in range(len(predictors))) + "  ensemble")

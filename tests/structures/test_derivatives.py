@@ -79,3 +79,19 @@ def test_the_option_leaves_other_items_as_they_were_and_labels_derivatives_lower
 def test_a_bad_fraction_is_a_clear_error():
     with pytest.raises(ValueError, match="derivative is a probability"):
         SyntheticStructures(5, seed=0, derivative=1.5)
+
+
+def test_derivative_parents_limit_which_crystals_are_distorted():
+    everyone = SyntheticStructures(24, seed=1, derivative=1.0)
+    high = SyntheticStructures(24, seed=1, derivative=1.0, derivative_parents=["Tetragonal", "trigonal", "hexagonal", "cubic"])
+    assert high.describe()["derivative_parents"] == ["tetragonal", "trigonal", "hexagonal", "cubic"]
+    parents = {"everyone": set(), "high": set()}
+    for i in range(24):
+        for key, source in (("everyone", everyone), ("high", high)):
+            item = source.get(i)
+            if "subgroup" in item.meta:
+                parents[key].add(crystal_system_index(item.meta["parent_space_group"]))
+    assert parents["high"] and min(parents["high"]) >= 3  # tetragonal (3) and up
+    assert min(parents["everyone"]) < 3  # without the limit, orthorhombic and monoclinic parents too
+    with pytest.raises(ValueError, match="unknown crystal system 'cubik'"):
+        SyntheticStructures(5, seed=0, derivative=0.5, derivative_parents=["cubik"])

@@ -16,7 +16,7 @@ import time
 import numpy as np
 from pymatgen.core import Element, Structure
 
-from xrdnet.crystal import CRYSTAL_SYSTEMS, crystal_system_index
+from xrdnet.crystal import CRYSTAL_SYSTEMS, class_index, crystal_system_index
 from xrdnet.structures.base import GenerationError, LabeledStructure, StructureError, detect_space_group
 from xrdnet.structures.derivatives import distort_into_subgroup
 from xrdnet.structures.mp_statistics import MP_STATISTICS_FILE, CombinationSampler, CrystalSpec, assign_species
@@ -67,7 +67,8 @@ class SyntheticStructures:
     (wyckoff_placement.random_lattice; fast generator only; 0 keeps the default crystals);
     derivative: probability that a crystal is distorted into a maximal subgroup of a lower crystal system
     (derivatives.distort_into_subgroup); kept only when SpacegroupAnalyzer then finds a lower system than the
-    parent's, otherwise the undistorted parent is the item (0 keeps the default crystals).
+    parent's, otherwise the undistorted parent is the item (0 keeps the default crystals);
+    derivative_parents: crystal-system names whose crystals may be distorted so (None: all).
 
     Bounding the tail: the fast generator is bounded by construction (<= 20 cells x 20 points per site).
     pyxtal's own retry loops can take a minute on crowded combinations (36 sites in Pm, six 4e sites in
@@ -107,6 +108,7 @@ class SyntheticStructures:
         time_limit_s: float | None = 5.0,
         pseudo_symmetric: float = 0.0,
         derivative: float = 0.0,
+        derivative_parents: list[str] | None = None,
     ):
         if int(n) < 0 or int(seed) < 0:
             raise ValueError(f"synthetic: n and seed must be >= 0, got n={n}, seed={seed}")
@@ -131,6 +133,8 @@ class SyntheticStructures:
         self.time_limit_s = None if time_limit_s is None else float(time_limit_s)
         self.pseudo_symmetric = float(pseudo_symmetric)
         self.derivative = float(derivative)
+        self.derivative_parents = None if derivative_parents is None else tuple(sorted(
+            class_index(str(name)) for name in derivative_parents))
         self._sampler = CombinationSampler(self.max_atoms, self.systems, self.system_weights)
 
     # items past n exist too (each a function of its index): on-the-fly training draws fresh crystals there
@@ -213,7 +217,7 @@ class SyntheticStructures:
     def _derivative(self, index: int, parent: Structure, parent_system: int) -> tuple[Structure, int, int] | None:
         """(distorted structure, subgroup it was built in, detected space group) for the `derivative` fraction of
         items whose distortion SpacegroupAnalyzer sees as a lower system; None keeps the parent."""
-        if not self.derivative:
+        if not self.derivative or (self.derivative_parents is not None and parent_system not in self.derivative_parents):
             return None
         # a stream of its own, so the option leaves every other draw of the item as it was
         rng = np.random.default_rng([self.seed, index, DERIVATIVE_STREAM])
@@ -246,4 +250,6 @@ class SyntheticStructures:
             # only when on: the datasets built before the option keep their names
             **({"pseudo_symmetric": self.pseudo_symmetric} if self.pseudo_symmetric else {}),
             **({"derivative": self.derivative} if self.derivative else {}),
+            **({"derivative_parents": [CRYSTAL_SYSTEMS[i] for i in self.derivative_parents]}
+               if self.derivative and self.derivative_parents is not None else {}),
         }
