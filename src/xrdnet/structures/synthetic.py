@@ -229,7 +229,8 @@ class SyntheticStructures:
             return None  # no lower-system subgroup (triclinic parents) or no room: the parent is the item
         detected = detect_space_group(self.item_name(index), structure, self.symprec)
         if crystal_system_index(detected) >= parent_system:
-            return None  # a distortion under the tolerance is the parent's symmetry: labelled so, it would teach nothing
+            # under the tolerance the label stays the parent's, on a strained cell no real crystal of it has
+            return None
         return structure, subgroup, detected
 
     def describe(self) -> dict:
