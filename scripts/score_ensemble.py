@@ -52,7 +52,9 @@ def main() -> None:
     parser.add_argument("--fresh-seed", type=int, default=1)
     parser.add_argument("--fresh-pseudo-symmetric", type=float, default=0.0)
     parser.add_argument("--fresh-derivative", type=float, default=0.0)
-    parser.add_argument("--fresh-derivative-parents", nargs="+", default=None, metavar="SYSTEM")
+    # one comma-separated word, so the list cannot swallow the checkpoints after it
+    parser.add_argument("--fresh-derivative-parents", type=lambda text: text.split(","), default=None,
+                        metavar="SYSTEM[,SYSTEM...]")
     args = parser.parse_args()
     predictors = [CrystalSystemPredictor.from_checkpoint(path) for path in args.checkpoints]
     if not reads_same_inputs(predictors, same_split=not args.cross):
