@@ -23,11 +23,10 @@ from pymatgen.analysis.diffraction.xrd import XRDCalculator
 
 from xrdnet.crystal import CRYSTAL_SYSTEMS, class_index
 from xrdnet.data.features import feature_set
-from xrdnet.eval import real_profiles
+from xrdnet.eval import fresh_synthetic, real_profiles
 from xrdnet.predictor import CrystalSystemPredictor
 from xrdnet.pretrained import SHIPPED_CHECKPOINT
 from xrdnet.structures.aflow import AflowPrototypes
-from xrdnet.structures.synthetic import SyntheticStructures
 from xrdnet.xrd.cell import index_lines
 from xrdnet.xrd.indexing_wide import FEATURE_NAMES_V6
 from study_trial_cells import exact_lines
@@ -78,11 +77,10 @@ def main() -> None:
     kind = predictor.feature_kind
     if kind is None or feature_set(kind).size != len(FEATURE_NAMES_V6):
         parser.error(f"{args.checkpoint}: needs a model reading monoclinic fits (indexing_v6 or later), not {kind!r}")
-    trained_on = predictor.module.hparams.data_info["datamodule"]["source"]
-    if args.fresh_seed == trained_on.get("seed"):
-        parser.error(f"--fresh-seed {args.fresh_seed} is the seed the checkpoint trained on")
-    settings = {key: value for key, value in trained_on.items() if key not in ("_target_", "n", "seed")}
-    fresh = SyntheticStructures(args.fresh, seed=args.fresh_seed, **settings)
+    try:
+        fresh = fresh_synthetic(predictor, args.fresh, args.fresh_seed)
+    except ValueError as error:
+        parser.error(f"fresh crystals: {error}")
     aflow = AflowPrototypes()
     for title, source in ((f"{args.fresh} fresh synthetic crystals (seed {args.fresh_seed})", fresh), ("AFLOW prototypes", aflow)):
         profiles, labels, names, _ = real_profiles(args.data_dir, source, predictor)

@@ -22,10 +22,9 @@ import numpy as np
 import torch
 
 from xrdnet.data.datamodule import render_all
-from xrdnet.eval import real_profiles, training_split
+from xrdnet.eval import fresh_synthetic, real_profiles, training_split
 from xrdnet.predictor import CrystalSystemPredictor
 from xrdnet.structures.aflow import AflowPrototypes
-from xrdnet.structures.synthetic import SyntheticStructures
 
 
 def reads_same_inputs(predictors: list[CrystalSystemPredictor], same_split: bool = True) -> bool:
@@ -69,14 +68,11 @@ def main() -> None:
     profiles, labels, _, _ = real_profiles(args.data_dir, AflowPrototypes(symprec=args.symprec), first)
     sets["aflow"] = (torch.as_tensor(first.model_inputs(profiles)), labels)
     if args.fresh:
-        trained_on = first.module.hparams.data_info["datamodule"]["source"]
-        drawn_here = ("_target_", "n", "seed", "pseudo_symmetric", "derivative", "derivative_parents")
-        settings = {key: value for key, value in trained_on.items() if key not in drawn_here}
-        if args.fresh_seed == trained_on.get("seed"):
-            parser.error(f"--fresh-seed {args.fresh_seed} is the seed the first checkpoint trained on")
-        source = SyntheticStructures(args.fresh, seed=args.fresh_seed, pseudo_symmetric=args.fresh_pseudo_symmetric,
-                                     derivative=args.fresh_derivative,
-                                     derivative_parents=args.fresh_derivative_parents, **settings)
+        try:
+            source = fresh_synthetic(first, args.fresh, args.fresh_seed, pseudo_symmetric=args.fresh_pseudo_symmetric,
+                                     derivative=args.fresh_derivative, derivative_parents=args.fresh_derivative_parents)
+        except ValueError as error:
+            parser.error(f"fresh crystals: {error}")
         profiles, labels, _, _ = real_profiles(args.data_dir, source, first)
         sets["fresh"] = (torch.as_tensor(first.model_inputs(profiles)), labels)
     print(f"{'set':<10}{'n':>6}  " + "  ".join(f"model {i + 1}" for i in range(len(predictors))) + "  ensemble")

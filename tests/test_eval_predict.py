@@ -344,3 +344,19 @@ def test_the_table_shows_the_cell_or_that_none_indexes_the_lines():
     assert "cell hP a=3.250" in lines[2] and "trigonal-P or hexagonal" in lines[2]
     assert "no orthorhombic cell indexes the lines" in lines[3]
     assert "cell" not in lines[4]  # the fits stop at monoclinic: a triclinic call has no cell to miss
+
+
+def test_fresh_synthetic_crystals_keep_the_checkpoints_generator_with_another_seed():
+    from types import SimpleNamespace
+
+    from xrdnet.eval import fresh_synthetic
+
+    source = {"_target_": "xrdnet.structures.synthetic.SyntheticStructures", "n": 24000, "seed": 0, "max_atoms": 30,
+              "pseudo_symmetric": 0.2}
+    predictor = SimpleNamespace(module=SimpleNamespace(hparams=SimpleNamespace(data_info={"datamodule": {"source": source}})))
+    fresh = fresh_synthetic(predictor, 50, seed=1, pseudo_symmetric=0.0, derivative=0.5)
+    described = fresh.describe()
+    assert (len(fresh), described["seed"], described["max_atoms"]) == (50, 1, 30)  # the generator's settings kept
+    assert "pseudo_symmetric" not in described and described["derivative"] == 0.5  # options replace them
+    with pytest.raises(ValueError, match="seed 0 is the seed the checkpoint trained on"):
+        fresh_synthetic(predictor, 50, seed=0)

@@ -26,6 +26,7 @@ from xrdnet.metrics import (accuracy_coverage, classification_report, misclassif
                             same_lattice_mistakes)
 from xrdnet.predictor import CheckpointError, CrystalSystemPredictor
 from xrdnet.structures.base import StructureSource
+from xrdnet.structures.synthetic import SyntheticStructures
 from xrdnet.utils.atomic import write_json_atomic
 from xrdnet.utils.errors import exit_on_setup_error
 from xrdnet.xrd.cell import lines_admit_call
@@ -92,6 +93,16 @@ def real_peaks(data_dir: str, source: StructureSource, predictor: CrystalSystemP
 def _rendered(peaks: PeakListSet, predictor: CrystalSystemPredictor) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[dict]]:
     profiles, labels = render_all(peaks, np.arange(len(peaks)), predictor.grid, predictor.settings).tensors
     return profiles.numpy(), labels.numpy(), peaks.names, peaks.manifest.get("skipped", [])
+
+
+def fresh_synthetic(predictor: CrystalSystemPredictor, n: int, seed: int, **options) -> SyntheticStructures:
+    """n synthetic crystals of the generator settings the checkpoint trained with (`options` replace any of them)
+    drawn with another seed: crystals it never saw. ValueError when `seed` is the one it trained on."""
+    trained_on = predictor.module.hparams.data_info["datamodule"]["source"]
+    if seed == trained_on.get("seed"):
+        raise ValueError(f"seed {seed} is the seed the checkpoint trained on")
+    settings = {key: value for key, value in trained_on.items() if key not in ("_target_", "n", "seed")}
+    return SyntheticStructures(n, seed=seed, **{**settings, **options})
 
 
 def training_split(ckpt_path, predictor: CrystalSystemPredictor, data_dir: str):

@@ -26,12 +26,11 @@ from pymatgen.core import Structure
 
 from xrdnet.crystal import crystal_system_index
 from xrdnet.structures.base import GenerationError
-from xrdnet.structures.wyckoff_placement import element_radii
+from xrdnet.structures.wyckoff_placement import TOLERANCE_FACTOR, element_radii
 
 MAX_DISPLACEMENT_A = (0.05, 0.4)  # Å, range of the per-crystal largest atomic displacement (log-uniform)
 STRAIN = (0.002, 0.03)  # relative, range of the per-crystal strain scale s (log-uniform)
 DISTANCE_TRIES = 3  # displacements halved this many times when two atoms come too close
-MIN_DISTANCE_FACTOR = 0.5  # pair distance >= 0.5 (r_cov,i + r_cov,j), the generators' own tolerance
 
 
 def lower_system_subgroups(space_group: int) -> list[int]:
@@ -69,7 +68,7 @@ def _strained_lattice(lattice, rng: np.random.Generator, strain: tuple[float, fl
 def _too_close(structure: Structure) -> bool:
     radii = np.array([element_radii(site.specie.symbol)[0] for site in structure])
     distances = structure.distance_matrix
-    limits = MIN_DISTANCE_FACTOR * (radii[:, None] + radii[None, :])
+    limits = TOLERANCE_FACTOR * (radii[:, None] + radii[None, :])  # the fast generator's own tolerance
     np.fill_diagonal(distances, np.inf)
     return bool((distances < limits).any())
 
