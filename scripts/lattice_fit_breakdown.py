@@ -24,7 +24,7 @@ from pymatgen.analysis.diffraction.xrd import XRDCalculator
 from xrdnet.crystal import CRYSTAL_SYSTEMS, class_index
 from xrdnet.data.features import feature_set
 from xrdnet.eval import fresh_synthetic, real_profiles
-from xrdnet.predictor import CrystalSystemPredictor
+from xrdnet.predictor import CheckpointError, CrystalSystemPredictor
 from xrdnet.pretrained import SHIPPED_CHECKPOINT
 from xrdnet.structures.aflow import AflowPrototypes
 from xrdnet.xrd.cell import index_lines
@@ -73,7 +73,10 @@ def main() -> None:
     parser.add_argument("--fresh", type=int, default=3000, metavar="N", help="fresh synthetic crystals to score")
     parser.add_argument("--fresh-seed", type=int, default=1)
     args = parser.parse_args()
-    predictor = CrystalSystemPredictor.from_checkpoint(args.checkpoint)
+    try:
+        predictor = CrystalSystemPredictor.from_checkpoint(args.checkpoint)
+    except CheckpointError as error:
+        raise SystemExit(str(error)) from None
     kind = predictor.feature_kind
     if kind is None or feature_set(kind).size != len(FEATURE_NAMES_V6):
         parser.error(f"{args.checkpoint}: needs a model reading monoclinic fits (indexing_v6 or later), not {kind!r}")

@@ -23,7 +23,7 @@ import torch
 
 from xrdnet.data.datamodule import render_all
 from xrdnet.eval import fresh_synthetic, real_profiles, training_split
-from xrdnet.predictor import CrystalSystemPredictor
+from xrdnet.predictor import CheckpointError, CrystalSystemPredictor
 from xrdnet.structures.aflow import AflowPrototypes
 
 
@@ -55,7 +55,10 @@ def main() -> None:
     parser.add_argument("--fresh-derivative-parents", type=lambda text: text.split(","), default=None,
                         metavar="SYSTEM[,SYSTEM...]")
     args = parser.parse_args()
-    predictors = [CrystalSystemPredictor.from_checkpoint(path) for path in args.checkpoints]
+    try:
+        predictors = [CrystalSystemPredictor.from_checkpoint(path) for path in args.checkpoints]
+    except CheckpointError as error:
+        raise SystemExit(str(error)) from None
     if not reads_same_inputs(predictors, same_split=not args.cross):
         parser.error("the checkpoints read different inputs" + ("" if args.cross else " or were trained on different splits"))
     first = predictors[0]
