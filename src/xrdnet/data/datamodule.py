@@ -205,7 +205,8 @@ class XRDDataModule(LightningDataModule):
             (indexing_v7 of the lines found in the curvature too) or 'indexing_v9' (indexing_v8 refining more
             orthorhombic and monoclinic trial cells) or 'indexing_v10' (indexing_v9 of a noisy scan
             smoothed first, see xrdnet.xrd.smoothing) or 'indexing_v11' (indexing_v10 with the smoothing
-            gated on the noise the curvature search sees); null for none.
+            gated on the noise the curvature search sees) or 'indexing_v12' (indexing_v9 also trying trial
+            assignments learned from synthetic crystals' lines, see xrdnet.xrd.learned_assignments); null for none.
         feature_copies: augmented renders per item whose features training draws from besides the
             clean one (validation and test use the clean one).
         split: train/val/test fractions, stratified by class.

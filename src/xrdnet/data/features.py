@@ -24,6 +24,8 @@ Feature sets (data.features; a checkpoint records its set in data_info["features
                  (`xrdnet.xrd.smoothing`); clean renders' features are indexing_v9's
     indexing_v11 indexing_v10 with the smoothing gated on the noise the curvature search sees, so a scan
                  averaged onto the grid from fine steps (10⁵ counts: not `is_noisy`) is smoothed too
+    indexing_v12 indexing_v9 with the orthorhombic and monoclinic fits also trying trial assignments learned
+                 from synthetic crystals' own picked lines (`xrdnet.xrd.learned_assignments`)
 """
 
 from __future__ import annotations
@@ -47,8 +49,8 @@ from xrdnet.data.augment import PeakAugmenter
 from xrdnet.data.dataset import PeakListSet, build_lock
 from xrdnet.utils.atomic import atomic_path
 from xrdnet.utils.threads import single_threaded_worker
-from xrdnet.xrd import (indexing, indexing_impurity, indexing_low, indexing_ortho, indexing_wide, smoothing,
-                       trial_assignments)
+from xrdnet.xrd import (indexing, indexing_impurity, indexing_low, indexing_ortho, indexing_wide, learned_assignments,
+                       smoothing, trial_assignments)
 from xrdnet.xrd.indexing import indexing_features
 from xrdnet.xrd.profile import ProfileSettings, TwoThetaGrid, render_profile
 
@@ -102,6 +104,11 @@ FEATURE_SETS: dict[str, FeatureSet] = {
                                (indexing, indexing_ortho, indexing_low, trial_assignments, indexing_impurity, indexing_wide,
                                 smoothing),
                                {"curvature": True}, smoothing.smooth_unresolved_profile),
+    # indexing_v9 with trial assignments learned from synthetic crystals' picked lines tried too
+    "indexing_v12": FeatureSet(learned_assignments.line_features_v12, indexing_wide.N_FEATURES_V6,
+                               (indexing, indexing_ortho, indexing_low, trial_assignments, indexing_impurity, indexing_wide,
+                                learned_assignments),
+                               {"curvature": True}),
 }
 FEATURE_KINDS = tuple(FEATURE_SETS)
 

@@ -1,0 +1,82 @@
+"""Trial assignments learned from synthetic crystals' lines (`xrd.learned_assignments`, the `indexing_v12` features)."""
+
+import shutil
+
+import numpy as np
+import pytest
+from pymatgen.analysis.diffraction.xrd import XRDCalculator
+from pymatgen.core import Lattice, Structure
+
+from xrdnet.xrd import indexing_low, indexing_ortho, indexing_wide
+from xrdnet.xrd import learned_assignments as learned
+
+
+def test_the_cover_names_the_most_crystals_first_and_skips_unknown_and_dependent_reflections():
+    hkl = np.array([(1, 0, 0), (0, 1, 0), (0, 0, 1), (1, 1, 0), (2, 0, 0)])
+    table = learned.orthorhombic_coefficients(hkl)
+    crystals = [[0, 1, 2], [0, 1, 2], [0, 1, 2, 3], [3, -1, 1, 2], [0, 4, 1]]
+    positions, reflections = learned.cover_line_lists(crystals, table, 5)
+    # the three crystals whose first lines are 100, 010, 001 are named by one assignment, chosen first
+    assert positions[0].tolist() == [0, 1, 2] and reflections[0].tolist() == [0, 1, 2]
+    # the fourth needs its line 0 (110), its line 1 being unindexed, with its lines 2 and 3
+    assert [0, 2, 3] in positions.tolist() and [3, 1, 2] in reflections.tolist()
+    # 100 with 200 fixes only A: no assignment of the fifth crystal uses both
+    for p, r in zip(positions.tolist(), reflections.tolist()):
+        assert not {0, 4} <= set(r)
+    assert len(positions) == 2  # the fifth crystal has no invertible triple: nothing more to cover
+    again = learned.cover_line_lists(crystals, table, 5)
+    assert all(np.array_equal(a, b) for a, b in zip(again, (positions, reflections)))
+
+
+def test_orthorhombic_parameters_order_the_axes_and_refuse_an_oblique_metric():
+    metric = Lattice.orthorhombic(4.0, 6.0, 5.0).reciprocal_lattice_crystallographic.metric_tensor
+    np.testing.assert_allclose(learned.orthorhombic_parameters(metric), [1 / 36, 1 / 25, 1 / 16])  # a >= b >= c
+    oblique = Lattice.monoclinic(4.0, 6.0, 5.0, 100.0).reciprocal_lattice_crystallographic.metric_tensor
+    assert learned.orthorhombic_parameters(oblique) is None
+
+
+def test_monoclinic_parameters_index_every_line_pymatgen_computes():
+    # a P2_1/c crystal with a long, oblique cell: its parameters, Gauss-reduced with D >= 0, give every line
+    structure = Structure.from_spacegroup("P2_1/c", Lattice.monoclinic(5.1, 6.2, 9.7, 117.0), ["Fe", "O"],
+                                          [[0.11, 0.23, 0.31], [0.34, 0.12, 0.42]])
+    params = learned.monoclinic_parameters(learned.reciprocal_metric(structure))
+    b_param, a_param, c_param, d_param = params
+    assert b_param == pytest.approx(1 / 6.2**2, rel=1e-6)  # the unique axis
+    assert 0 <= d_param <= min(a_param, c_param) + 1e-12  # reduced: |2 a*·c*| <= the shorter of a*², c*²
+    table = learned.monoclinic_coefficients(indexing_low._canonical_hkl(6)) @ params
+    pattern = XRDCalculator(wavelength=1.54184).get_pattern(structure, two_theta_range=(5, 60))
+    q2 = 1.0 / np.asarray(pattern.d_hkls) ** 2
+    assert all(np.abs(table - value).min() <= 1e-6 * value for value in q2)
+
+
+def test_lines_are_indexed_with_the_nearest_reflection_within_tolerance():
+    assert learned.index_lines_with_cell([0.10, 0.21, 0.50], [0.002, 0.002, 0.002], [0.1005, 0.2, 0.3]) == [0, -1, -1]
+
+
+def test_a_changed_or_missing_assignments_file_is_a_clear_error(tmp_path):
+    copy = tmp_path / "learned_assignments.npz"
+    shutil.copy(learned.ASSIGNMENTS_FILE, copy)
+    assert learned.load_assignments(copy, learned.ASSIGNMENTS_SHA256)["monoclinic_positions"].shape[1] == 4
+    copy.write_bytes(copy.read_bytes() + b"\0")
+    with pytest.raises(learned.AssignmentsFileError, match=f"{copy}: not the learned trial assignments"):
+        learned.load_assignments(copy, learned.ASSIGNMENTS_SHA256)
+    with pytest.raises(learned.AssignmentsFileError, match="cannot read"):
+        learned.load_assignments(tmp_path / "missing.npz", learned.ASSIGNMENTS_SHA256)
+
+
+@pytest.mark.parametrize("system", ["orthorhombic", "monoclinic"])
+def test_the_learned_fits_try_indexing_v9s_trial_cells_then_the_stored_ones(system):
+    v9, own_hkl, fit, coefficients = {
+        "orthorhombic": (indexing_wide.refined_orthorhombic_family(), indexing_ortho._orthorhombic_hkl(),
+                         learned.learned_orthorhombic_family(), learned.orthorhombic_coefficients),
+        "monoclinic": (indexing_wide.refined_monoclinic_family(), indexing_low._canonical_hkl(2),
+                       learned.learned_monoclinic_family(), learned.monoclinic_coefficients),
+    }[system]
+    stored = learned.load_assignments()
+    n_own = len(v9.seed_tuples)
+    assert len(fit.seed_tuples) == n_own + len(stored[f"{system}_reflections"])
+    # the same reflections (coefficient rows) at the same lines as indexing_v9's trials, then the stored ones
+    np.testing.assert_array_equal(fit.seeds[fit.seed_tuples[:n_own]], coefficients(own_hkl)[v9.seed_tuples])
+    np.testing.assert_array_equal(fit.seed_lines[:n_own], v9.seed_lines)
+    np.testing.assert_array_equal(fit.seed_tuples[n_own:], stored[f"{system}_reflections"])
+    assert fit.n_refine == v9.n_refine and fit.seed_lines.max() < learned.N_ASSIGNMENT_LINES
