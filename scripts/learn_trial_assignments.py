@@ -25,6 +25,7 @@ from xrdnet.xrd import indexing
 from xrdnet.xrd import learned_assignments as learned
 from xrdnet.xrd.peaks import XRDSimulator
 from xrdnet.xrd.profile import ProfileSettings, TwoThetaGrid, render_profile
+from xrdnet.xrd.trial_assignments import cover_line_lists
 
 # the default data config's grid, clean profile and simulation range (the grid widened for augmentation)
 GRID = TwoThetaGrid(5.0, 90.0, 0.04)
@@ -64,7 +65,7 @@ def main() -> None:
             line_lists.append(learned.index_lines_with_cell(indexing.q_squared(two_theta, wavelength),
                                                             indexing.q_squared_tolerance(two_theta, wavelength),
                                                             table @ params))
-        positions, reflections = learned.cover_line_lists(line_lists, table, n_assignments)
+        positions, reflections = cover_line_lists(line_lists, table, n_assignments)
         arrays.update({f"{system}_hkl": hkl, f"{system}_positions": positions, f"{system}_reflections": reflections})
         print(f"{system}: {len(line_lists)} crystals ({skipped} skipped), {len(positions)} assignments")
     with atomic_path(args.out, suffix=".npz") as tmp:

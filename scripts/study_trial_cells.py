@@ -58,7 +58,7 @@ def main(argv=None):
     from xrdnet.crystal import CRYSTAL_SYSTEMS
     from xrdnet.data.datamodule import stratified_split
     from xrdnet.data.dataset import PeakListSet
-    from xrdnet.xrd import indexing, indexing_low, indexing_ortho, indexing_wide
+    from xrdnet.xrd import indexing, indexing_low, indexing_ortho, indexing_wide, learned_assignments
     from xrdnet.xrd.profile import ProfileSettings, TwoThetaGrid, render_profile
 
     dataset = PeakListSet.load(args.synthetic)
@@ -74,7 +74,9 @@ def main(argv=None):
             "monoclinic (indexing_v6)": indexing_low.monoclinic_family(indexing_wide.MONOCLINIC_ASSIGNMENTS),
             "monoclinic (indexing_v7)": indexing_wide.wide_monoclinic_family(),
             "orthorhombic (indexing_v9)": indexing_wide.refined_orthorhombic_family(),
-            "monoclinic (indexing_v9)": indexing_wide.refined_monoclinic_family()}
+            "monoclinic (indexing_v9)": indexing_wide.refined_monoclinic_family(),
+            "orthorhombic (indexing_v12)": learned_assignments.learned_orthorhombic_family(),
+            "monoclinic (indexing_v12)": learned_assignments.learned_monoclinic_family()}
 
     def solved(family, two_theta):
         q2 = indexing.q_squared(two_theta, wavelength)[:indexing.N_FIT_LINES]
@@ -102,7 +104,7 @@ def main(argv=None):
     # feature set -> (describe, peak-search options); indexing_v2 is left out (not a default at any time)
     sets = {kind: (FEATURE_SETS[kind].describe, FEATURE_SETS[kind].pick) for kind in
             ("indexing", "indexing_v3", "indexing_v4", "indexing_v5", "indexing_v6", "indexing_v7", "indexing_v8",
-                     "indexing_v9")}
+                     "indexing_v9", "indexing_v12")}
     if args.baseline_indexing:
         import importlib.util
 

@@ -9,13 +9,14 @@ from pymatgen.core import Lattice, Structure
 
 from xrdnet.xrd import indexing_low, indexing_ortho, indexing_wide
 from xrdnet.xrd import learned_assignments as learned
+from xrdnet.xrd.trial_assignments import cover_line_lists
 
 
 def test_the_cover_names_the_most_crystals_first_and_skips_unknown_and_dependent_reflections():
     hkl = np.array([(1, 0, 0), (0, 1, 0), (0, 0, 1), (1, 1, 0), (2, 0, 0)])
     table = learned.orthorhombic_coefficients(hkl)
     crystals = [[0, 1, 2], [0, 1, 2], [0, 1, 2, 3], [3, -1, 1, 2], [0, 4, 1]]
-    positions, reflections = learned.cover_line_lists(crystals, table, 5)
+    positions, reflections = cover_line_lists(crystals, table, 5)
     # the three crystals whose first lines are 100, 010, 001 are named by one assignment, chosen first
     assert positions[0].tolist() == [0, 1, 2] and reflections[0].tolist() == [0, 1, 2]
     # the fourth needs its line 0 (110), its line 1 being unindexed, with its lines 2 and 3
@@ -24,7 +25,7 @@ def test_the_cover_names_the_most_crystals_first_and_skips_unknown_and_dependent
     for p, r in zip(positions.tolist(), reflections.tolist()):
         assert not {0, 4} <= set(r)
     assert len(positions) == 2  # the fifth crystal has no invertible triple: nothing more to cover
-    again = learned.cover_line_lists(crystals, table, 5)
+    again = cover_line_lists(crystals, table, 5)
     assert all(np.array_equal(a, b) for a, b in zip(again, (positions, reflections)))
 
 
@@ -80,3 +81,31 @@ def test_the_learned_fits_try_indexing_v9s_trial_cells_then_the_stored_ones(syst
     np.testing.assert_array_equal(fit.seed_lines[:n_own], v9.seed_lines)
     np.testing.assert_array_equal(fit.seed_tuples[n_own:], stored[f"{system}_reflections"])
     assert fit.n_refine == v9.n_refine and fit.seed_lines.max() < learned.N_ASSIGNMENT_LINES
+
+
+def test_the_learned_monoclinic_fit_finds_a_cell_indexing_v9_misses():
+    # a fresh synthetic P2_1/m crystal (seed 1, never learned from): from the lines picked off its clean render
+    # indexing_v9's fit indexes 14 of 20 lines, the learned one all with the true parameters
+    from xrdnet.structures.synthetic import SyntheticStructures
+    from xrdnet.xrd import indexing
+    from xrdnet.xrd.cell import UNINDEXED_ALLOWED
+    from xrdnet.xrd.peaks import XRDSimulator
+    from xrdnet.xrd.profile import ProfileSettings, TwoThetaGrid, render_profile
+
+    crystal = SyntheticStructures(400, seed=1).get(368)
+    assert crystal.space_group == 11
+    simulator = XRDSimulator()
+    peaks = simulator.simulate(crystal.structure)
+    grid = TwoThetaGrid(5.0, 90.0, 0.04)
+    profile = render_profile(peaks.two_theta, peaks.intensity, grid,
+                             ProfileSettings(shape="pseudo_voigt", crystallite_size_nm=25.0, eta=0.5),
+                             simulator.wavelength_angstrom)
+    two_theta = indexing.pick_peaks(profile, grid.points, curvature=True)[0]
+    q2 = indexing.q_squared(two_theta, simulator.wavelength_angstrom)[:indexing.N_FIT_LINES]
+    tol = indexing.q_squared_tolerance(two_theta, simulator.wavelength_angstrom)[:indexing.N_FIT_LINES]
+    v9 = indexing.fit_family(indexing_wide.refined_monoclinic_family(), q2, tol, UNINDEXED_ALLOWED)
+    v12 = indexing.fit_family(learned.learned_monoclinic_family(), q2, tol, UNINDEXED_ALLOWED)
+    assert v9.fraction_indexed <= 0.75 and v9.log_m < 3.0
+    assert v12.fraction_indexed == 1.0 and v12.log_m > 4.0
+    true = learned.monoclinic_parameters(learned.reciprocal_metric(crystal.structure))
+    np.testing.assert_allclose(v12.params, true, rtol=2e-3)

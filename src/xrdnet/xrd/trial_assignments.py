@@ -26,19 +26,35 @@ def covering_assignments(coefficients: np.ndarray, sample_q2, n_lines: int, n_as
     lines are its present reflections in Q² order with drop_fraction dropped (weak); an assignment covers
     it when the lines at its positions are its reflections and their coefficient matrix is invertible.
     """
-    p = coefficients.shape[1]
     rng = np.random.default_rng(seed)
-    key_ids: dict[tuple, int] = {}
-    invertible: dict[tuple, bool] = {}
-    cell_keys: list[list[int]] = []
+    cell_lines = []
     for _ in range(n_cells):
         q2 = sample_q2(rng)
         order = np.argsort(q2, kind="stable")
         order = order[np.isfinite(q2[order])]
-        lines = order[rng.random(order.size) >= drop_fraction][:n_lines].tolist()
+        cell_lines.append(order[rng.random(order.size) >= drop_fraction][:n_lines].tolist())
+    return cover_line_lists(cell_lines, coefficients, n_assignments)
+
+
+def cover_line_lists(line_reflections: list[list[int]], coefficients: np.ndarray,
+                     n_assignments: int) -> tuple[np.ndarray, np.ndarray]:
+    """(positions (t, p), reflections (t, p)): joint assignments of p lines to p reflections (rows of
+    coefficients (s, p)) chosen greedily to name the lines of the most patterns.
+
+    line_reflections: per pattern, the reflection index of each of its first lines (-1: unindexed). An
+    assignment names a pattern's lines when the lines at its positions are its reflections, all known and
+    with an invertible coefficient matrix. Ties go to the assignment seen first: deterministic.
+    """
+    p = coefficients.shape[1]
+    key_ids: dict[tuple, int] = {}
+    invertible: dict[tuple, bool] = {}
+    cell_keys: list[list[int]] = []
+    for lines in line_reflections:
         mine = []
         for positions in itertools.combinations(range(len(lines)), p):
             reflections = tuple(lines[i] for i in positions)
+            if min(reflections) < 0:
+                continue
             if reflections not in invertible:
                 invertible[reflections] = abs(np.linalg.det(coefficients[list(reflections)])) > 1e-9
             if invertible[reflections]:
@@ -51,9 +67,11 @@ def covering_assignments(coefficients: np.ndarray, sample_q2, n_lines: int, n_as
             gain[key] += 1
             key_cells[key].append(cell)
     keys = list(key_ids)
-    covered = np.zeros(n_cells, dtype=bool)
+    covered = np.zeros(len(cell_keys), dtype=bool)
     picked = []
     for _ in range(n_assignments):
+        if gain.size == 0:
+            break
         best = int(np.argmax(gain))  # ties: the first key seen, so the choice is deterministic
         if gain[best] == 0:
             break
