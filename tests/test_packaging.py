@@ -31,6 +31,11 @@ def test_a_wheel_installed_in_a_fresh_venv_trains_from_an_empty_folder(tmp_path)
     where = subprocess.run([str(venv / "bin" / "python"), "-c", "import xrdnet.config as c; print(c.__file__); print(c.CONFIG_DIR)"],
                            check=True, capture_output=True, text=True, cwd=tmp_path).stdout.split()
     assert all(str(venv) in line for line in where), where  # code and configs from the installed wheel
+    # the shipped model's features need the learned trial assignments, a data file the wheel must carry
+    stored = subprocess.run([str(venv / "bin" / "python"), "-c", "from xrdnet.xrd import learned_assignments as l; "
+                             "print(l.ASSIGNMENTS_FILE); print(len(l.load_assignments()['monoclinic_positions']))"],
+                            check=True, capture_output=True, text=True, cwd=tmp_path).stdout.split()
+    assert str(venv) in stored[0] and int(stored[1]) > 0, stored
     run_dir = tmp_path / "elsewhere"
     run_dir.mkdir()
     result = subprocess.run([str(venv / "bin" / "xrdnet-train"), "debug=fast", "data.source.n=100", "data.real_source=null",
