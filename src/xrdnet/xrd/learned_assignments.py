@@ -15,8 +15,7 @@ do, each of their first lines indexed with the crystal's true cell (SpacegroupAn
 D > 0 as `indexing_low`'s fit has it). A greedy set cover (`trial_assignments.cover_line_lists`) keeps
 the (positions, reflections) assignments that name 3 (orthorhombic) or 4 (monoclinic) of the first
 N_ASSIGNMENT_LINES lines of the most crystals (`scripts/learn_trial_assignments.py` writes them to
-ASSIGNMENTS_FILE). `indexing_v12` is `indexing_v9` with
-each of the two fits trying these besides its own.
+ASSIGNMENTS_FILE). `indexing_v12` is `indexing_v9` with each of the two fits trying these after its own.
 
 Measured on 400 validation crystals (seed 0) of each class, lines picked off clean renders as `indexing_v9`
 picks them (solved: >= 85 % of the first 20 indexed, ln M >= 3): monoclinic cells found 0.723 -> 0.840,
@@ -44,7 +43,7 @@ LEARN_SEED = 101  # synthetic crystals the assignments are learned from (trainin
 ORTHORHOMBIC_HKL_LIMIT = 5  # learned orthorhombic reflections: 0 <= h, k, l <= this
 MONOCLINIC_HKL_LIMIT = 3  # learned monoclinic reflections: |h|, k, l <= this (canonical, `indexing_low`)
 N_ASSIGNMENT_LINES = 9  # assignments name lines among the first this many
-ORTHORHOMBIC_ASSIGNMENTS = 1000
+ORTHORHOMBIC_ASSIGNMENTS = 1000  # asked; the cover ends at 875, every learning crystal's lines named
 MONOCLINIC_ASSIGNMENTS = 2000
 ASSIGNMENTS_FILE = Path(__file__).with_name("learned_assignments.npz")
 # sha256 of ASSIGNMENTS_FILE: the feature cache's key hashes this module's source, so relearned assignments
