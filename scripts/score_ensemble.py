@@ -47,10 +47,11 @@ def main() -> None:
                         help="checkpoints trained on other datasets too, all scored on the first one's splits")
     parser.add_argument("--fresh", type=int, default=0, metavar="N",
                         help="also score N fresh synthetic crystals no checkpoint trained on: the first checkpoint's "
-                             "generator settings with seed --fresh-seed, --fresh-pseudo-symmetric and --fresh-derivative(-parents)")
+                             "generator settings with seed --fresh-seed, --fresh-pseudo-symmetric, --fresh-derivative(-parents) and --fresh-sublattice")
     parser.add_argument("--fresh-seed", type=int, default=1)
     parser.add_argument("--fresh-pseudo-symmetric", type=float, default=0.0)
     parser.add_argument("--fresh-derivative", type=float, default=0.0)
+    parser.add_argument("--fresh-sublattice", type=float, default=0.0)
     # one comma-separated word, so the list cannot swallow the checkpoints after it
     parser.add_argument("--fresh-derivative-parents", type=lambda text: text.split(","), default=None,
                         metavar="SYSTEM[,SYSTEM...]")
@@ -73,7 +74,8 @@ def main() -> None:
     if args.fresh:
         try:
             source = fresh_synthetic(first, args.fresh, args.fresh_seed, pseudo_symmetric=args.fresh_pseudo_symmetric,
-                                     derivative=args.fresh_derivative, derivative_parents=args.fresh_derivative_parents)
+                                     derivative=args.fresh_derivative, derivative_parents=args.fresh_derivative_parents,
+                                     sublattice=args.fresh_sublattice)
         except ValueError as error:
             parser.error(f"fresh crystals: {error}")
         profiles, labels, _, _ = real_profiles(args.data_dir, source, first)

@@ -6,7 +6,9 @@ Item i is built from (seed, i) alone, so datasets can be built in parallel and i
 2. structure: attempt k uses rng([seed, i, k + 1]) with the chosen generator, up to max_attempts;
 3. label: the crystal system of the generating space group, checked with SpacegroupAnalyzer;
 4. derivative (optional): rng([seed, i, DERIVATIVE_STREAM]) distorts a fraction of the crystals into a
-   subgroup of a lower crystal system (derivatives.py), labelled by what SpacegroupAnalyzer finds.
+   subgroup of a lower crystal system (derivatives.py), labelled by what SpacegroupAnalyzer finds;
+5. sublattice (optional): rng([seed, i, SUBLATTICE_STREAM]) makes a fraction of the crystals sublattice
+   crystals, their free sites near the points of a sub-cell (wyckoff_placement.SublatticePoint; fast generator).
 """
 
 from __future__ import annotations
@@ -21,12 +23,13 @@ from xrdnet.structures.base import GenerationError, LabeledStructure, StructureE
 from xrdnet.structures.derivatives import distort_into_subgroup
 from xrdnet.structures.mp_statistics import MP_STATISTICS_FILE, CombinationSampler, CrystalSpec, assign_species
 from xrdnet.structures.pyxtal_backend import generate_with_pyxtal
-from xrdnet.structures.wyckoff_placement import element_radii, place_on_wyckoff_positions
+from xrdnet.structures.wyckoff_placement import SublatticePoint, element_radii, place_on_wyckoff_positions
 from xrdnet.utils.time_limit import TimeLimitExceeded, time_limit
 
 GENERATORS = ("pyxtal", "fast")
 ON_MISMATCH = ("relabel", "drop")
 DERIVATIVE_STREAM = 10_000  # rng([seed, i, DERIVATIVE_STREAM]) draws item i's derivative; attempts use 1..max_attempts
+SUBLATTICE_STREAM = 10_001  # rng([seed, i, SUBLATTICE_STREAM]): is item i a sublattice crystal, and which
 
 # Common inorganic elements: main-group solids, 3d/4d/5d metals, a few lanthanides; no H or noble gases.
 DEFAULT_ELEMENTS: tuple[str, ...] = tuple(
@@ -68,7 +71,10 @@ class SyntheticStructures:
     derivative: probability that a crystal is distorted into a maximal subgroup of a lower crystal system
     (derivatives.distort_into_subgroup); kept only when SpacegroupAnalyzer then finds a lower system than the
     parent's, otherwise the undistorted parent is the item (0 keeps the default crystals);
-    derivative_parents: crystal-system names whose crystals may be distorted so (None: all).
+    derivative_parents: crystal-system names whose crystals may be distorted so (None: all);
+    sublattice: probability that a crystal's free sites are drawn near the points of a sub-cell a/n, a
+    superstructure of a small packing as many real crystals are (wyckoff_placement.SublatticePoint; fast
+    generator only; its own random stream, so 0 keeps the default crystals and the others stay as they were).
 
     Bounding the tail: the fast generator is bounded by construction (<= 20 cells x 20 points per site).
     pyxtal's own retry loops can take a minute on crowded combinations (36 sites in Pm, six 4e sites in
@@ -109,6 +115,7 @@ class SyntheticStructures:
         pseudo_symmetric: float = 0.0,
         derivative: float = 0.0,
         derivative_parents: list[str] | None = None,
+        sublattice: float = 0.0,
     ):
         if int(n) < 0 or int(seed) < 0:
             raise ValueError(f"synthetic: n and seed must be >= 0, got n={n}, seed={seed}")
@@ -122,6 +129,10 @@ class SyntheticStructures:
             raise ValueError(f"synthetic: pseudo_symmetric is a probability in [0, 1], got {pseudo_symmetric}")
         if not 0.0 <= float(derivative) <= 1.0:
             raise ValueError(f"synthetic: derivative is a probability in [0, 1], got {derivative}")
+        if not 0.0 <= float(sublattice) <= 1.0:
+            raise ValueError(f"synthetic: sublattice is a probability in [0, 1], got {sublattice}")
+        if float(sublattice) > 0 and generator != "fast":
+            raise ValueError("synthetic: sublattice crystals need generator=fast")
         if float(pseudo_symmetric) > 0 and generator != "fast":
             raise ValueError("synthetic: pseudo_symmetric cells need generator=fast")
         self.n, self.seed = int(n), int(seed)
@@ -133,6 +144,7 @@ class SyntheticStructures:
         self.time_limit_s = None if time_limit_s is None else float(time_limit_s)
         self.pseudo_symmetric = float(pseudo_symmetric)
         self.derivative = float(derivative)
+        self.sublattice = float(sublattice)
         self.derivative_parents = None if derivative_parents is None else tuple(sorted(
             class_index(str(name)) for name in derivative_parents))
         self._sampler = CombinationSampler(self.max_atoms, self.systems, self.system_weights)
@@ -161,14 +173,19 @@ class SyntheticStructures:
         limited = self.generator == "pyxtal" and self.time_limit_s is not None
         deadline = time.monotonic() + (self.time_limit_s or 0.0)
         reasons = []
+        options = {"pseudo_symmetric": self.pseudo_symmetric} if self.pseudo_symmetric else {}
+        point = self.sublattice_point(index)
         for attempt in range(self.max_attempts):
+            # a sublattice crystal's sites crowd onto n³ points: its last attempt draws them anywhere instead
+            if point is not None and attempt < self.max_attempts - 1:
+                options["point"] = point
+            else:
+                options.pop("point", None)
             rng = np.random.default_rng([self.seed, index, attempt + 1])
             try:
                 # the limit covers all attempts of the item together
                 with time_limit(max(deadline - time.monotonic(), 1e-3) if limited else None):
-                    if self.pseudo_symmetric:
-                        return spec, generate(spec, rng, pseudo_symmetric=self.pseudo_symmetric), attempt
-                    return spec, generate(spec, rng), attempt
+                    return spec, generate(spec, rng, **options), attempt
             except TimeLimitExceeded:
                 raise StructureError(f"{name}: pyxtal took longer than {self.time_limit_s:g} s on {spec.describe()}") from None
             except GenerationError as error:
@@ -199,6 +216,9 @@ class SyntheticStructures:
             "generator": self.generator,
             "attempt": attempt,
         }
+        point = self.sublattice_point(index)
+        if point is not None and attempt < self.max_attempts - 1:
+            meta.update(sublattice_divisions=point.divisions, sublattice_sigma=point.sigma)
         derived = self._derivative(index, structure, label)
         if derived is not None:
             structure, subgroup, space_group = derived
@@ -213,6 +233,13 @@ class SyntheticStructures:
             source=self.kind,
             meta=meta,
         )
+
+    def sublattice_point(self, index: int) -> SublatticePoint | None:
+        """The sub-cell item `index`'s free sites are drawn near, for the `sublattice` fraction of items."""
+        if not self.sublattice:
+            return None
+        rng = np.random.default_rng([self.seed, index, SUBLATTICE_STREAM])
+        return SublatticePoint.draw(rng) if rng.random() < self.sublattice else None
 
     def _derivative(self, index: int, parent: Structure, parent_system: int) -> tuple[Structure, int, int] | None:
         """(distorted structure, subgroup it was built in, detected space group) for the `derivative` fraction of
@@ -251,6 +278,7 @@ class SyntheticStructures:
             # only when on: the datasets built before the option keep their names
             **({"pseudo_symmetric": self.pseudo_symmetric} if self.pseudo_symmetric else {}),
             **({"derivative": self.derivative} if self.derivative else {}),
+            **({"sublattice": self.sublattice} if self.sublattice else {}),
             **({"derivative_parents": [CRYSTAL_SYSTEMS[i] for i in self.derivative_parents]}
                if self.derivative and self.derivative_parents is not None else {}),
         }

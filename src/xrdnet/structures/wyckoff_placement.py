@@ -33,6 +33,15 @@ MAX_RATIO_WIDENING = 3.0  # ... up to axis ratios within (1/8, 8)
 MONOCLINIC_BETA_DEG = (92.0, 120.0)  # away from 90 so the metric is visibly monoclinic
 TRICLINIC_ANGLE_DEG = (70.0, 110.0)
 
+# Sublattice crystals (SyntheticStructures(sublattice=p)). Many real structures are superstructures of a
+# small packing (γ-brass a 3x3x3 bcc cell, Cr23C6, ordered alloys, perovskite tilts): their atoms sit near
+# the points of a sub-cell a/n, so the sub-cell's reflections carry most of the intensity and the true cell
+# shows only in weak lines. Random points in the cell seldom do that; a sublattice crystal draws each free
+# site near a point k/n of the conventional cell (n from SUBLATTICE_DIVISIONS), off by a Gaussian of
+# σ = SUBLATTICE_SIGMA (fractions of the cell edge, log-uniform: 0.05-0.3 Å on a 10 Å cell).
+SUBLATTICE_DIVISIONS = (2, 3, 4)
+SUBLATTICE_SIGMA = (0.005, 0.03)
+
 # Pseudo-symmetric cells (SyntheticStructures(pseudo_symmetric=p)). Real crystals are often slight
 # distortions or superstructures of a simpler packing, so their metric sits near that of a lattice of
 # higher symmetry: Ga has a ≈ c, CaTiO3 a ≈ b ≈ c/√2, an orthohexagonal cell b ≈ √3 a, and a hexagonal
@@ -214,13 +223,34 @@ def _distance_cell(lattice: Lattice, lattice_type: str) -> tuple:
     return to_reduced, matrix, None if images is None else images @ matrix
 
 
+def uniform_point(rng: np.random.Generator) -> np.ndarray:
+    """A generic point anywhere in the cell (fractional)."""
+    return rng.random(3)
+
+
+@dataclass(frozen=True)
+class SublatticePoint:
+    """Generic points near the sub-cell points k/divisions (fractional), off by N(0, sigma) on each axis."""
+
+    divisions: int
+    sigma: float
+
+    @classmethod
+    def draw(cls, rng: np.random.Generator) -> SublatticePoint:
+        return cls(int(rng.choice(SUBLATTICE_DIVISIONS)), float(np.exp(rng.uniform(*np.log(SUBLATTICE_SIGMA)))))
+
+    def __call__(self, rng: np.random.Generator) -> np.ndarray:
+        return (rng.integers(0, self.divisions, 3) / self.divisions + rng.normal(0.0, self.sigma, 3)) % 1.0
+
+
 def _place_all(spec: CrystalSpec, orbits, lattice: Lattice, lattice_type: str, radius: np.ndarray,
-               rng: np.random.Generator):
+               rng: np.random.Generator, point=uniform_point):
     """Fractional coordinates and site index per atom, or None when a site cannot be placed in this cell.
 
     One complete random arrangement first (a single distance matrix; enough for about a third of cells);
     otherwise sites are redrawn in order (fixed sites first) from the first one that clashes with itself
-    or an earlier site, with up to SITE_TRIES random points for each free site.
+    or an earlier site, with up to SITE_TRIES random points for each free site. point(rng) draws a generic
+    point (uniform_point, or a SublatticePoint).
     """
     cell = _distance_cell(lattice, lattice_type)
     translations = _IMAGES[_NONZERO_IMAGES] @ cell[1]
@@ -233,7 +263,7 @@ def _place_all(spec: CrystalSpec, orbits, lattice: Lattice, lattice_type: str, r
     limits = (TOLERANCE_FACTOR * (radius[owners][:, None] + radius[owners][None, :])) ** 2
     diagonal = np.arange(n_atoms)
 
-    coords = np.vstack([site_orbits[s].points(rng.random(3)) for s in order])
+    coords = np.vstack([site_orbits[s].points(point(rng)) for s in order])
     d2 = _squared_distances(coords, coords, cell)
     d2[diagonal, diagonal] = np.inf  # an atom and itself
     clash_i, clash_j = np.nonzero(d2 < limits)
@@ -249,7 +279,7 @@ def _place_all(spec: CrystalSpec, orbits, lattice: Lattice, lattice_type: str, r
         stop = start + orbit.multiplicity
         own = (diagonal[: orbit.multiplicity], diagonal[start:stop])
         for _ in range(SITE_TRIES if orbit.free else 1):
-            coords[start:stop] = orbit.points(rng.random(3))
+            coords[start:stop] = orbit.points(point(rng))
             d2 = _squared_distances(coords[start:stop], coords[:stop], cell)
             d2[own] = np.inf
             if (d2 >= limits[start:stop, :stop]).all():
@@ -260,9 +290,11 @@ def _place_all(spec: CrystalSpec, orbits, lattice: Lattice, lattice_type: str, r
     return coords, owners
 
 
-def place_on_wyckoff_positions(spec: CrystalSpec, rng: np.random.Generator, pseudo_symmetric: float = 0.0) -> Structure:
+def place_on_wyckoff_positions(spec: CrystalSpec, rng: np.random.Generator, pseudo_symmetric: float = 0.0,
+                               point=uniform_point) -> Structure:
     """A random crystal of `spec` (conventional cell); raises GenerationError when the bounded tries run out.
-    pseudo_symmetric: probability of a pseudo-symmetric cell (random_lattice)."""
+    pseudo_symmetric: probability of a pseudo-symmetric cell (random_lattice); point(rng): a free site's
+    generic point (uniform_point, or a SublatticePoint for a sublattice crystal)."""
     orbits, lattice_type = _orbits(spec.space_group)
     multiplicities = [orbits[i].multiplicity for i in spec.wyckoff_indices]
     counts: dict[str, int] = {}
@@ -273,7 +305,7 @@ def place_on_wyckoff_positions(spec: CrystalSpec, rng: np.random.Generator, pseu
     for attempt in range(LATTICE_TRIES):
         lattice = random_lattice(lattice_type, volume, rng, widen=min(RATIO_WIDENING**attempt, MAX_RATIO_WIDENING),
                                  pseudo_symmetric=pseudo_symmetric)
-        placed = _place_all(spec, orbits, lattice, lattice_type, radius, rng)
+        placed = _place_all(spec, orbits, lattice, lattice_type, radius, rng, point)
         if placed is not None:
             coords, owners = placed
             return Structure(lattice, [_site_species(spec.species[s]) for s in owners], coords)
