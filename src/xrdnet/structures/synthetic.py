@@ -176,16 +176,13 @@ class SyntheticStructures:
         options = {"pseudo_symmetric": self.pseudo_symmetric} if self.pseudo_symmetric else {}
         point = self.sublattice_point(index)
         for attempt in range(self.max_attempts):
-            # a sublattice crystal's sites crowd onto n³ points: its last attempt draws them anywhere instead
-            if point is not None and attempt < self.max_attempts - 1:
-                options["point"] = point
-            else:
-                options.pop("point", None)
+            attempt_point = self._attempt_point(point, attempt)
+            extra = {} if attempt_point is None else {"point": attempt_point}
             rng = np.random.default_rng([self.seed, index, attempt + 1])
             try:
                 # the limit covers all attempts of the item together
                 with time_limit(max(deadline - time.monotonic(), 1e-3) if limited else None):
-                    return spec, generate(spec, rng, **options), attempt
+                    return spec, generate(spec, rng, **options, **extra), attempt
             except TimeLimitExceeded:
                 raise StructureError(f"{name}: pyxtal took longer than {self.time_limit_s:g} s on {spec.describe()}") from None
             except GenerationError as error:
@@ -216,8 +213,8 @@ class SyntheticStructures:
             "generator": self.generator,
             "attempt": attempt,
         }
-        point = self.sublattice_point(index)
-        if point is not None and attempt < self.max_attempts - 1:
+        point = self._attempt_point(self.sublattice_point(index), attempt)
+        if point is not None:
             meta.update(sublattice_divisions=point.divisions, sublattice_sigma=point.sigma)
         derived = self._derivative(index, structure, label)
         if derived is not None:
@@ -240,6 +237,11 @@ class SyntheticStructures:
             return None
         rng = np.random.default_rng([self.seed, index, SUBLATTICE_STREAM])
         return SublatticePoint.draw(rng) if rng.random() < self.sublattice else None
+
+    def _attempt_point(self, point: SublatticePoint | None, attempt: int) -> SublatticePoint | None:
+        """The sub-cell an attempt draws near: a sublattice crystal's sites crowd onto n³ points, so its last
+        attempt draws them anywhere instead."""
+        return point if attempt < self.max_attempts - 1 else None
 
     def _derivative(self, index: int, parent: Structure, parent_system: int) -> tuple[Structure, int, int] | None:
         """(distorted structure, subgroup it was built in, detected space group) for the `derivative` fraction of
