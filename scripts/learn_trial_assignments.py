@@ -1,11 +1,13 @@
-"""Learn `indexing_v12`'s trial assignments from synthetic crystals' own picked lines (`xrdnet.xrd.learned_assignments`).
+"""Learn a table of trial assignments from synthetic crystals' own picked lines (`xrdnet.xrd.learned_assignments`).
 
-Builds (or reuses) the synthetic set of LEARN_SEED with the default data config's simulation, renders each
-orthorhombic and monoclinic crystal's clean profile and picks its lines as `indexing_v9` does, indexes its
+Builds (or reuses) the table's learning crystals - LEARN_SEED's default-generator crystals, then for `v13` also
+LARGE_LEARN_SEED's crystals of up to LARGE_MAX_ATOMS atoms - with the default data config's simulation, renders
+each orthorhombic and monoclinic crystal's clean profile and picks its lines as `indexing_v9` does, indexes its
 first lines with the crystal's true cell, and keeps the assignments that name the lines of the most crystals.
-Writes the arrays atomically to ASSIGNMENTS_FILE and prints the sha256 to set as ASSIGNMENTS_SHA256.
+Writes the arrays atomically to the table's file (or --out) and prints the sha256 to set in the table.
 
-    python scripts/learn_trial_assignments.py            # 60,000 crystals: ~2 min to build, ~2 min to learn
+    python scripts/learn_trial_assignments.py v12   # indexing_v12's: 60,000 crystals, ~4 min
+    python scripts/learn_trial_assignments.py v13   # indexing_v13's: 180,000 + 40,000 large-cell crystals, ~12 min
 """
 
 from __future__ import annotations
@@ -32,30 +34,23 @@ GRID = TwoThetaGrid(5.0, 90.0, 0.04)
 PROFILE = ProfileSettings(shape="pseudo_voigt", crystallite_size_nm=25.0, eta=0.5)
 SIMULATION_RANGE = (4.92, 90.63)
 
-SYSTEMS = {  # system -> (reflections, coefficients, true parameters of a reciprocal metric, assignments kept)
-    "orthorhombic": (learned.orthorhombic_hkl(), learned.orthorhombic_coefficients, learned.orthorhombic_parameters,
-                     learned.ORTHORHOMBIC_ASSIGNMENTS),
-    "monoclinic": (learned.monoclinic_hkl(), learned.monoclinic_coefficients, learned.monoclinic_parameters,
-                   learned.MONOCLINIC_ASSIGNMENTS),
+SYSTEMS = {  # system -> (reflections, coefficients, true parameters of a reciprocal metric)
+    "orthorhombic": (learned.orthorhombic_hkl(), learned.orthorhombic_coefficients, learned.orthorhombic_parameters),
+    "monoclinic": (learned.monoclinic_hkl(), learned.monoclinic_coefficients, learned.monoclinic_parameters),
 }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--crystals", type=int, default=60000, help="synthetic crystals of seed LEARN_SEED")
-    parser.add_argument("--data-dir", default="data")
-    parser.add_argument("--out", default=str(learned.ASSIGNMENTS_FILE))
-    args = parser.parse_args()
-    source = SyntheticStructures(args.crystals, seed=learned.LEARN_SEED)
-    dataset = build_or_load(args.data_dir, source, XRDSimulator(two_theta_range=SIMULATION_RANGE))
+def indexed_first_lines(source: SyntheticStructures, data_dir: str) -> dict[str, list[list[int]]]:
+    """Per system, each of the source's crystals of that system: the reflection index of its first picked lines."""
+    dataset = build_or_load(data_dir, source, XRDSimulator(two_theta_range=SIMULATION_RANGE))
     wavelength = dataset.wavelength_angstrom
     pick = feature_set("indexing_v9").pick
-    arrays = {}
-    for system, (hkl, coefficients, parameters, n_assignments) in SYSTEMS.items():
+    out = {}
+    for system, (hkl, coefficients, parameters) in SYSTEMS.items():
         table = coefficients(hkl)
         items = np.flatnonzero(dataset.labels == CRYSTAL_SYSTEMS.index(system))
         line_lists, skipped = [], 0
-        for item in tqdm(items, desc=f"index {system} lines", unit="crystal"):
+        for item in tqdm(items, desc=f"index {system} lines (seed {source.seed})", unit="crystal"):
             params = parameters(learned.reciprocal_metric(source.get(int(dataset.indices[item])).structure))
             if params is None:  # the conventional cell is not of the labelled system's form
                 skipped += 1
@@ -65,14 +60,35 @@ def main() -> None:
             line_lists.append(learned.index_lines_with_cell(indexing.q_squared(two_theta, wavelength),
                                                             indexing.q_squared_tolerance(two_theta, wavelength),
                                                             table @ params))
-        positions, reflections = cover_line_lists(line_lists, table, n_assignments)
+        print(f"{system} (seed {source.seed}): {len(line_lists)} crystals ({skipped} skipped)")
+        out[system] = line_lists
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("table", choices=sorted(learned.TABLES), help="which stored table to learn")
+    parser.add_argument("--data-dir", default="data")
+    parser.add_argument("--out", default=None, help="where to write it (default: the table's file in the package)")
+    args = parser.parse_args()
+    table = learned.TABLES[args.table]
+    sources = [SyntheticStructures(table.crystals, seed=learned.LEARN_SEED)]
+    if table.large_crystals:
+        sources.append(SyntheticStructures(table.large_crystals, seed=learned.LARGE_LEARN_SEED,
+                                           max_atoms=learned.LARGE_MAX_ATOMS))
+    lists = [indexed_first_lines(source, args.data_dir) for source in sources]
+    arrays = {}
+    for system, (hkl, coefficients, _) in SYSTEMS.items():
+        line_lists = [crystal for per_source in lists for crystal in per_source[system]]
+        positions, reflections = cover_line_lists(line_lists, coefficients(hkl), table.assignments[system])
         arrays.update({f"{system}_hkl": hkl, f"{system}_positions": positions, f"{system}_reflections": reflections})
-        print(f"{system}: {len(line_lists)} crystals ({skipped} skipped), {len(positions)} assignments")
-    with atomic_path(args.out, suffix=".npz") as tmp:
+        print(f"{system}: {len(line_lists)} crystals, {len(positions)} assignments")
+    out = args.out or table.path
+    with atomic_path(out, suffix=".npz") as tmp:
         np.savez(tmp, **arrays)
-    with open(args.out, "rb") as handle:
+    with open(out, "rb") as handle:
         digest = hashlib.sha256(handle.read()).hexdigest()
-    print(f"wrote {args.out}\nsha256 {digest}")
+    print(f"wrote {out}\nsha256 {digest}")
 
 
 if __name__ == "__main__":

@@ -76,7 +76,9 @@ def main(argv=None):
             "orthorhombic (indexing_v9)": indexing_wide.refined_orthorhombic_family(),
             "monoclinic (indexing_v9)": indexing_wide.refined_monoclinic_family(),
             "orthorhombic (indexing_v12)": learned_assignments.learned_orthorhombic_family(),
-            "monoclinic (indexing_v12)": learned_assignments.learned_monoclinic_family()}
+            "monoclinic (indexing_v12)": learned_assignments.learned_monoclinic_family(),
+            "orthorhombic (indexing_v13)": learned_assignments.learned_orthorhombic_family("v13"),
+            "monoclinic (indexing_v13)": learned_assignments.learned_monoclinic_family("v13")}
 
     def solved(family, two_theta):
         q2 = indexing.q_squared(two_theta, wavelength)[:indexing.N_FIT_LINES]
@@ -104,7 +106,7 @@ def main(argv=None):
     # feature set -> (describe, peak-search options); indexing_v2 is left out (not a default at any time)
     sets = {kind: (FEATURE_SETS[kind].describe, FEATURE_SETS[kind].pick) for kind in
             ("indexing", "indexing_v3", "indexing_v4", "indexing_v5", "indexing_v6", "indexing_v7", "indexing_v8",
-                     "indexing_v9", "indexing_v12")}
+                     "indexing_v9", "indexing_v12", "indexing_v13")}
     if args.baseline_indexing:
         import importlib.util
 

@@ -1,4 +1,5 @@
-"""Trial assignments learned from synthetic crystals' lines (`xrd.learned_assignments`, the `indexing_v12` features)."""
+"""Trial assignments learned from synthetic crystals' lines (`xrd.learned_assignments`: the `indexing_v12` and
+`indexing_v13` features)."""
 
 import shutil
 
@@ -54,26 +55,31 @@ def test_lines_are_indexed_with_the_nearest_reflection_within_tolerance():
     assert learned.index_lines_with_cell([0.10, 0.21, 0.50], [0.002, 0.002, 0.002], [0.1005, 0.2, 0.3]) == [0, -1, -1]
 
 
-def test_a_changed_or_missing_assignments_file_is_a_clear_error(tmp_path):
-    copy = tmp_path / "learned_assignments.npz"
-    shutil.copy(learned.ASSIGNMENTS_FILE, copy)
-    assert learned.load_assignments(copy, learned.ASSIGNMENTS_SHA256)["monoclinic_positions"].shape[1] == 4
+@pytest.mark.parametrize("table", sorted(learned.TABLES))
+def test_a_changed_or_missing_assignments_file_is_a_clear_error(tmp_path, table):
+    stored = learned.TABLES[table]
+    copy = tmp_path / stored.path.name
+    shutil.copy(stored.path, copy)
+    assert learned.load_assignments(copy, stored.sha256)["monoclinic_positions"].shape[1] == 4
     copy.write_bytes(copy.read_bytes() + b"\0")
     with pytest.raises(learned.AssignmentsFileError, match=f"{copy}: not the learned trial assignments"):
-        learned.load_assignments(copy, learned.ASSIGNMENTS_SHA256)
+        learned.load_assignments(copy, stored.sha256)
     with pytest.raises(learned.AssignmentsFileError, match="cannot read"):
-        learned.load_assignments(tmp_path / "missing.npz", learned.ASSIGNMENTS_SHA256)
+        learned.load_assignments(tmp_path / "missing.npz", stored.sha256)
 
 
+@pytest.mark.parametrize("table", sorted(learned.TABLES))
 @pytest.mark.parametrize("system", ["orthorhombic", "monoclinic"])
-def test_the_learned_fits_try_indexing_v9s_trial_cells_then_the_stored_ones(system):
+def test_the_learned_fits_try_indexing_v9s_trial_cells_then_the_stored_ones(system, table):
     v9, own_hkl, fit, coefficients = {
         "orthorhombic": (indexing_wide.refined_orthorhombic_family(), indexing_ortho._orthorhombic_hkl(),
-                         learned.learned_orthorhombic_family(), learned.orthorhombic_coefficients),
+                         learned.learned_orthorhombic_family(table), learned.orthorhombic_coefficients),
         "monoclinic": (indexing_wide.refined_monoclinic_family(), indexing_low._canonical_hkl(2),
-                       learned.learned_monoclinic_family(), learned.monoclinic_coefficients),
+                       learned.learned_monoclinic_family(table), learned.monoclinic_coefficients),
     }[system]
-    stored = learned.load_assignments()
+    stored = learned.load_assignments(learned.TABLES[table].path, learned.TABLES[table].sha256)
+    # the cover asked no more than the table's count
+    assert 0 < len(stored[f"{system}_reflections"]) <= learned.TABLES[table].assignments[system]
     n_own = len(v9.seed_tuples)
     assert len(fit.seed_tuples) == n_own + len(stored[f"{system}_reflections"])
     # the same reflections (coefficient rows) at the same lines as indexing_v9's trials, then the stored ones

@@ -26,6 +26,8 @@ Feature sets (data.features; a checkpoint records its set in data_info["features
                  averaged onto the grid from fine steps (10⁵ counts: not `is_noisy`) is smoothed too
     indexing_v12 indexing_v9 with the orthorhombic and monoclinic fits also trying trial assignments learned
                  from synthetic crystals' own picked lines (`xrdnet.xrd.learned_assignments`)
+    indexing_v13 indexing_v12 with the assignments learned from three times as many crystals and from crystals
+                 of up to 80 atoms (`xrdnet.xrd.learned_assignments.TABLES["v13"]`)
 """
 
 from __future__ import annotations
@@ -106,6 +108,11 @@ FEATURE_SETS: dict[str, FeatureSet] = {
                                {"curvature": True}, smoothing.smooth_unresolved_profile),
     # indexing_v9 with trial assignments learned from synthetic crystals' picked lines tried too
     "indexing_v12": FeatureSet(learned_assignments.line_features_v12, indexing_wide.N_FEATURES_V6,
+                               (indexing, indexing_ortho, indexing_low, trial_assignments, indexing_impurity, indexing_wide,
+                                learned_assignments),
+                               {"curvature": True}),
+    # indexing_v12 with assignments learned from more crystals and from larger cells
+    "indexing_v13": FeatureSet(learned_assignments.line_features_v13, indexing_wide.N_FEATURES_V6,
                                (indexing, indexing_ortho, indexing_low, trial_assignments, indexing_impurity, indexing_wide,
                                 learned_assignments),
                                {"curvature": True}),

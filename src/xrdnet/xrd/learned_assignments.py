@@ -1,4 +1,4 @@
-"""Trial assignments learned from synthetic crystals' own picked lines: the `indexing_v12` feature set.
+"""Trial assignments learned from synthetic crystals' own picked lines: the `indexing_v12` and `indexing_v13` feature sets.
 
 `indexing_v9`'s orthorhombic and monoclinic trial cells come from joint (line, reflection) assignments that
 cover random cells (axes log-uniform in 3-20 Å, random absences, 15 % of the lines dropped at random; see
@@ -14,8 +14,9 @@ do, each of their first lines indexed with the crystal's true cell (SpacegroupAn
 0.1 Å; orthorhombic axes a ≥ b ≥ c as the random cells; the monoclinic reciprocal ac plane Gauss-reduced,
 D > 0 as `indexing_low`'s fit has it). A greedy set cover (`trial_assignments.cover_line_lists`) keeps
 the (positions, reflections) assignments that name 3 (orthorhombic) or 4 (monoclinic) of the first
-N_ASSIGNMENT_LINES lines of the most crystals (`scripts/learn_trial_assignments.py` writes them to
-ASSIGNMENTS_FILE). `indexing_v12` is `indexing_v9` with each of the two fits trying these after its own.
+N_ASSIGNMENT_LINES lines of the most crystals (`scripts/learn_trial_assignments.py NAME` writes TABLES[NAME]'s
+file). `indexing_v12` is `indexing_v9` with each of the two fits trying the "v12" table's after its own,
+`indexing_v13` the "v13" table's.
 
 Measured on 400 validation crystals (seed 0) of each class, lines picked off clean renders as `indexing_v9`
 picks them (solved: >= 85 % of the first 20 indexed, ln M >= 3): monoclinic cells found 0.723 -> 0.840,
@@ -24,6 +25,13 @@ crystals an orthorhombic one 0.048 -> 0.055. The monoclinic fit costs 2.0 -> 4.6
 orthorhombic one 1.9 -> 2.8 ms (`indexing_v12` features of 80,000 crystals and one augmented copy each: ~23 min
 on two cores, against ~18 for `indexing_v9`). 1,000 learned monoclinic assignments instead of 2,000 found
 0.823 (assignments learned from the training split in that trial).
+
+The "v12" table names every one of its 12,341 monoclinic learning crystals' first lines by 2,498 assignments:
+the misses left are crystals unlike any it learned from, so more assignments from the same crystals do nothing
+(4,000 found 0.847). The "v13" table learns from 180,000 default crystals and 40,000 of up to 80 atoms (seed
+LARGE_LEARN_SEED: a larger cell's first lines are reflections of higher index than a small one's) and keeps 5,000 monoclinic assignments: on 300 validation crystals monoclinic cells found 0.840 -> 0.890,
+triclinic false cells 0.040 -> 0.030, on 300 fresh crystals of up to 80 atoms 0.723 -> 0.777; the monoclinic
+fit costs 4.5 -> 8.7 ms per line list (`scripts/study_learned_assignments.py`, which compares the recipes).
 """
 
 from __future__ import annotations
@@ -40,15 +48,45 @@ from xrdnet.xrd.indexing import _Family
 from xrdnet.xrd.indexing_impurity import STRONG_LINE_HEIGHT
 
 LEARN_SEED = 101  # synthetic crystals the assignments are learned from (training uses 0, fresh screens 1)
+LARGE_LEARN_SEED = 102  # `indexing_v13`'s large-cell learning crystals
+LARGE_MAX_ATOMS = 80  # their atoms per conventional cell at most (training crystals: 40)
 ORTHORHOMBIC_HKL_LIMIT = 5  # learned orthorhombic reflections: 0 <= h, k, l <= this
 MONOCLINIC_HKL_LIMIT = 3  # learned monoclinic reflections: |h|, k, l <= this (canonical, `indexing_low`)
 N_ASSIGNMENT_LINES = 9  # assignments name lines among the first this many
-ORTHORHOMBIC_ASSIGNMENTS = 1000  # asked; the cover ends at 875, every learning crystal's lines named
-MONOCLINIC_ASSIGNMENTS = 2000
-ASSIGNMENTS_FILE = Path(__file__).with_name("learned_assignments.npz")
-# sha256 of ASSIGNMENTS_FILE: the feature cache's key hashes this module's source, so relearned assignments
-# (a new file, this constant updated) compute features anew instead of reusing stale ones
-ASSIGNMENTS_SHA256 = "551ac0811f2bbd930dfe2fb67531d17aeb2811736e70ac0e279ce4e71c2cc235"
+
+
+@dataclasses.dataclass(frozen=True)
+class StoredAssignments:
+    """One stored table of learned assignments: its file, the sha256 the file must have, and what it was
+    learned from (`scripts/learn_trial_assignments.py NAME` relearns it). The feature cache's key hashes this
+    module's source, so a relearned table (a new file, its sha256 updated here) computes features anew."""
+
+    path: Path
+    sha256: str
+    crystals: int  # default-generator crystals of LEARN_SEED
+    large_crystals: int  # crystals of LARGE_LEARN_SEED with up to LARGE_MAX_ATOMS atoms
+    orthorhombic_assignments: int  # asked of the cover (it ends sooner once every crystal's lines are named)
+    monoclinic_assignments: int
+
+    @property
+    def assignments(self) -> dict[str, int]:
+        return {"orthorhombic": self.orthorhombic_assignments, "monoclinic": self.monoclinic_assignments}
+
+
+TABLES = {
+    # the orthorhombic cover ends at 875 assignments, the monoclinic one is cut at 2,000 of 2,498
+    "v12": StoredAssignments(Path(__file__).with_name("learned_assignments.npz"),
+                             "551ac0811f2bbd930dfe2fb67531d17aeb2811736e70ac0e279ce4e71c2cc235",
+                             crystals=60000, large_crystals=0, orthorhombic_assignments=1000,
+                             monoclinic_assignments=2000),
+    # chosen on the fits' solve rates (scripts/study_learned_assignments.py); both covers are cut: orthorhombic
+    # at 1,000 of 1,654 assignments, monoclinic at 5,000 of 5,549
+    "v13": StoredAssignments(Path(__file__).with_name("learned_assignments_v13.npz"),
+                             "6a6beb12e093470d6abf561fd57a81dfc090e14e1b85f3ff7e428a22b6b464a7",
+                             crystals=180000, large_crystals=40000, orthorhombic_assignments=1000,
+                             monoclinic_assignments=5000),
+}
+ASSIGNMENTS_FILE, ASSIGNMENTS_SHA256 = TABLES["v12"].path, TABLES["v12"].sha256
 
 
 # ---- reflections and true cells ----------------------------------------------------------------------
@@ -135,15 +173,15 @@ def load_assignments(path: Path = ASSIGNMENTS_FILE, sha256: str = ASSIGNMENTS_SH
         raise AssignmentsFileError(f"{path}: cannot read the learned trial assignments ({error.strerror})") from None
     if hashlib.sha256(data).hexdigest() != sha256:
         raise AssignmentsFileError(f"{path}: not the learned trial assignments this code expects (sha256 differs); "
-                                   "rerun scripts/learn_trial_assignments.py and set ASSIGNMENTS_SHA256")
+                                   "rerun scripts/learn_trial_assignments.py and set its table's sha256")
     with np.load(path) as arrays:
         return {name: arrays[name] for name in arrays.files}
 
 
-def _with_learned(family: _Family, family_hkl: np.ndarray, system: str, coefficients) -> _Family:
-    """`family` trying the stored assignments of `system` after its own, both on the learned reflections' table
-    (the family's reflections must be among them). Built once per process with the family (functools.cache)."""
-    stored = load_assignments()
+def _with_learned(family: _Family, family_hkl: np.ndarray, system: str, coefficients, table: str) -> _Family:
+    """`family` trying the stored assignments of `system` (TABLES[table]) after its own, both on the learned
+    reflections' table (the family's reflections must be among them)."""
+    stored = load_assignments(TABLES[table].path, TABLES[table].sha256)
     hkl = stored[f"{system}_hkl"]
     row = {tuple(r): n for n, r in enumerate(hkl.tolist())}
     own = np.array([row[tuple(r)] for r in np.asarray(family_hkl).tolist()], dtype=np.intp)[family.seed_tuples]
@@ -153,22 +191,29 @@ def _with_learned(family: _Family, family_hkl: np.ndarray, system: str, coeffici
         line_tuples_from=max(family.line_tuples_from, N_ASSIGNMENT_LINES))
 
 
-@functools.cache
-def learned_orthorhombic_family() -> _Family:
-    """`indexing_v9`'s orthorhombic fit with the learned assignments tried too."""
+@functools.cache  # built once per process and table
+def learned_orthorhombic_family(table: str = "v12") -> _Family:
+    """`indexing_v9`'s orthorhombic fit with the learned assignments of TABLES[table] tried too."""
     return _with_learned(indexing_wide.refined_orthorhombic_family(), indexing_ortho._orthorhombic_hkl(),
-                         "orthorhombic", orthorhombic_coefficients)
+                         "orthorhombic", orthorhombic_coefficients, table)
 
 
 @functools.cache
-def learned_monoclinic_family() -> _Family:
-    """`indexing_v9`'s monoclinic fit with the learned assignments tried too."""
+def learned_monoclinic_family(table: str = "v12") -> _Family:
+    """`indexing_v9`'s monoclinic fit with the learned assignments of TABLES[table] tried too."""
     return _with_learned(indexing_wide.refined_monoclinic_family(), indexing_low._canonical_hkl(2),
-                         "monoclinic", monoclinic_coefficients)
+                         "monoclinic", monoclinic_coefficients, table)
 
 
 def line_features_v12(q2: np.ndarray, heights: np.ndarray, tol: np.ndarray,
                       strong_line_height: float = STRONG_LINE_HEIGHT) -> np.ndarray:
     """(N_FEATURES_V6,) `indexing_v9` with its orthorhombic and monoclinic fits trying the learned assignments too."""
-    return indexing_wide._v4_and_monoclinic(q2, heights, tol, strong_line_height, learned_orthorhombic_family(),
-                                            learned_monoclinic_family())
+    return indexing_wide._v4_and_monoclinic(q2, heights, tol, strong_line_height, learned_orthorhombic_family("v12"),
+                                            learned_monoclinic_family("v12"))
+
+
+def line_features_v13(q2: np.ndarray, heights: np.ndarray, tol: np.ndarray,
+                      strong_line_height: float = STRONG_LINE_HEIGHT) -> np.ndarray:
+    """(N_FEATURES_V6,) `indexing_v12` with the assignments learned from more and from larger crystals (TABLES["v13"])."""
+    return indexing_wide._v4_and_monoclinic(q2, heights, tol, strong_line_height, learned_orthorhombic_family("v13"),
+                                            learned_monoclinic_family("v13"))
