@@ -115,3 +115,32 @@ def test_the_learned_monoclinic_fit_finds_a_cell_indexing_v9_misses():
     assert v12.fraction_indexed == 1.0 and v12.log_m > 4.0
     true = learned.monoclinic_parameters(learned.reciprocal_metric(crystal.structure))
     np.testing.assert_allclose(v12.params, true, rtol=2e-3)
+
+
+def test_the_v13_monoclinic_fit_finds_a_large_cell_the_v12_one_misses():
+    # a fresh 72-atom P2_1/c crystal (seed 1, up to 80 atoms; neither table learned from it): from the lines picked
+    # off its clean render the v12 table's fit ends on a wrong cell (ln M < 3), the v13 table's indexes all 20
+    # lines with the true parameters
+    from xrdnet.structures.synthetic import SyntheticStructures
+    from xrdnet.xrd import indexing
+    from xrdnet.xrd.cell import UNINDEXED_ALLOWED
+    from xrdnet.xrd.peaks import XRDSimulator
+    from xrdnet.xrd.profile import ProfileSettings, TwoThetaGrid, render_profile
+
+    crystal = SyntheticStructures(400, seed=1, max_atoms=80).get(46)
+    assert crystal.space_group == 14 and len(crystal.structure) > 40  # larger than any training crystal
+    simulator = XRDSimulator()
+    peaks = simulator.simulate(crystal.structure)
+    grid = TwoThetaGrid(5.0, 90.0, 0.04)
+    profile = render_profile(peaks.two_theta, peaks.intensity, grid,
+                             ProfileSettings(shape="pseudo_voigt", crystallite_size_nm=25.0, eta=0.5),
+                             simulator.wavelength_angstrom)
+    two_theta = indexing.pick_peaks(profile, grid.points, curvature=True)[0]
+    q2 = indexing.q_squared(two_theta, simulator.wavelength_angstrom)[:indexing.N_FIT_LINES]
+    tol = indexing.q_squared_tolerance(two_theta, simulator.wavelength_angstrom)[:indexing.N_FIT_LINES]
+    v12 = indexing.fit_family(learned.learned_monoclinic_family("v12"), q2, tol, UNINDEXED_ALLOWED)
+    v13 = indexing.fit_family(learned.learned_monoclinic_family("v13"), q2, tol, UNINDEXED_ALLOWED)
+    assert v12.log_m < 3.0
+    assert v13.fraction_indexed == 1.0 and v13.log_m > 3.5
+    true = learned.monoclinic_parameters(learned.reciprocal_metric(crystal.structure))
+    np.testing.assert_allclose(v13.params, true, rtol=3e-3)
