@@ -95,20 +95,10 @@ def test_the_learned_monoclinic_fit_finds_a_cell_indexing_v9_misses():
     from xrdnet.structures.synthetic import SyntheticStructures
     from xrdnet.xrd import indexing
     from xrdnet.xrd.cell import UNINDEXED_ALLOWED
-    from xrdnet.xrd.peaks import XRDSimulator
-    from xrdnet.xrd.profile import ProfileSettings, TwoThetaGrid, render_profile
 
     crystal = SyntheticStructures(400, seed=1).get(368)
     assert crystal.space_group == 11
-    simulator = XRDSimulator()
-    peaks = simulator.simulate(crystal.structure)
-    grid = TwoThetaGrid(5.0, 90.0, 0.04)
-    profile = render_profile(peaks.two_theta, peaks.intensity, grid,
-                             ProfileSettings(shape="pseudo_voigt", crystallite_size_nm=25.0, eta=0.5),
-                             simulator.wavelength_angstrom)
-    two_theta = indexing.pick_peaks(profile, grid.points, curvature=True)[0]
-    q2 = indexing.q_squared(two_theta, simulator.wavelength_angstrom)[:indexing.N_FIT_LINES]
-    tol = indexing.q_squared_tolerance(two_theta, simulator.wavelength_angstrom)[:indexing.N_FIT_LINES]
+    q2, tol = _first_picked_lines(crystal.structure)
     v9 = indexing.fit_family(indexing_wide.refined_monoclinic_family(), q2, tol, UNINDEXED_ALLOWED)
     v12 = indexing.fit_family(learned.learned_monoclinic_family(), q2, tol, UNINDEXED_ALLOWED)
     assert v9.fraction_indexed <= 0.75 and v9.log_m < 3.0
@@ -124,23 +114,30 @@ def test_the_v13_monoclinic_fit_finds_a_large_cell_the_v12_one_misses():
     from xrdnet.structures.synthetic import SyntheticStructures
     from xrdnet.xrd import indexing
     from xrdnet.xrd.cell import UNINDEXED_ALLOWED
-    from xrdnet.xrd.peaks import XRDSimulator
-    from xrdnet.xrd.profile import ProfileSettings, TwoThetaGrid, render_profile
 
     crystal = SyntheticStructures(400, seed=1, max_atoms=80).get(46)
     assert crystal.space_group == 14 and len(crystal.structure) > 40  # larger than any training crystal
-    simulator = XRDSimulator()
-    peaks = simulator.simulate(crystal.structure)
-    grid = TwoThetaGrid(5.0, 90.0, 0.04)
-    profile = render_profile(peaks.two_theta, peaks.intensity, grid,
-                             ProfileSettings(shape="pseudo_voigt", crystallite_size_nm=25.0, eta=0.5),
-                             simulator.wavelength_angstrom)
-    two_theta = indexing.pick_peaks(profile, grid.points, curvature=True)[0]
-    q2 = indexing.q_squared(two_theta, simulator.wavelength_angstrom)[:indexing.N_FIT_LINES]
-    tol = indexing.q_squared_tolerance(two_theta, simulator.wavelength_angstrom)[:indexing.N_FIT_LINES]
+    q2, tol = _first_picked_lines(crystal.structure)
     v12 = indexing.fit_family(learned.learned_monoclinic_family("v12"), q2, tol, UNINDEXED_ALLOWED)
     v13 = indexing.fit_family(learned.learned_monoclinic_family("v13"), q2, tol, UNINDEXED_ALLOWED)
     assert v12.log_m < 3.0
     assert v13.fraction_indexed == 1.0 and v13.log_m > 3.5
     true = learned.monoclinic_parameters(learned.reciprocal_metric(crystal.structure))
     np.testing.assert_allclose(v13.params, true, rtol=3e-3)
+
+
+def _first_picked_lines(structure) -> tuple[np.ndarray, np.ndarray]:
+    """(Q², tolerance) of the first lines picked off the structure's clean CuKα render, as the features pick them."""
+    from xrdnet.xrd import indexing
+    from xrdnet.xrd.peaks import XRDSimulator
+    from xrdnet.xrd.profile import ProfileSettings, TwoThetaGrid, render_profile
+
+    simulator = XRDSimulator()
+    peaks = simulator.simulate(structure)
+    grid = TwoThetaGrid(5.0, 90.0, 0.04)
+    profile = render_profile(peaks.two_theta, peaks.intensity, grid,
+                             ProfileSettings(shape="pseudo_voigt", crystallite_size_nm=25.0, eta=0.5),
+                             simulator.wavelength_angstrom)
+    two_theta = indexing.pick_peaks(profile, grid.points, curvature=True)[0]
+    return (indexing.q_squared(two_theta, simulator.wavelength_angstrom)[:indexing.N_FIT_LINES],
+            indexing.q_squared_tolerance(two_theta, simulator.wavelength_angstrom)[:indexing.N_FIT_LINES])
