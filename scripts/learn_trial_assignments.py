@@ -23,7 +23,7 @@ from xrdnet.data.dataset import build_or_load
 from xrdnet.data.features import feature_set
 from xrdnet.structures.synthetic import SyntheticStructures
 from xrdnet.utils.atomic import atomic_path
-from xrdnet.xrd import indexing
+from xrdnet.xrd import indexing, indexing_low, indexing_ortho
 from xrdnet.xrd import learned_assignments as learned
 from xrdnet.xrd.peaks import XRDSimulator
 from xrdnet.xrd.profile import ProfileSettings, TwoThetaGrid, render_profile
@@ -35,8 +35,8 @@ PROFILE = ProfileSettings(shape="pseudo_voigt", crystallite_size_nm=25.0, eta=0.
 SIMULATION_RANGE = (4.92, 90.63)
 
 SYSTEMS = {  # system -> (reflections, coefficients, true parameters of a reciprocal metric)
-    "orthorhombic": (learned.orthorhombic_hkl(), learned.orthorhombic_coefficients, learned.orthorhombic_parameters),
-    "monoclinic": (learned.monoclinic_hkl(), learned.monoclinic_coefficients, learned.monoclinic_parameters),
+    "orthorhombic": (learned.orthorhombic_hkl(), indexing_ortho.orthorhombic_coefficients, learned.orthorhombic_parameters),
+    "monoclinic": (learned.monoclinic_hkl(), indexing_low.monoclinic_coefficients, learned.monoclinic_parameters),
 }
 
 

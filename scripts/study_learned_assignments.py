@@ -24,7 +24,6 @@ monoclinic crystals given an orthorhombic cell 0.050-0.053: the orthorhombic fit
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import sys
 import time
 from pathlib import Path
@@ -69,15 +68,11 @@ def first_lines(dataset, items) -> list[tuple[np.ndarray, np.ndarray]]:
 
 def family_with(system: str, positions: np.ndarray, reflections: np.ndarray):
     """`indexing_v9`'s fit of the system trying these assignments after its own (as `learned_assignments` builds it)."""
-    base, base_hkl = ((indexing_wide.refined_orthorhombic_family(), indexing_ortho._orthorhombic_hkl())
+    base, base_hkl = ((indexing_wide.refined_orthorhombic_family(), indexing_ortho.orthorhombic_hkl())
                       if system == "orthorhombic" else
                       (indexing_wide.refined_monoclinic_family(), indexing_low._canonical_hkl(2)))
     hkl, coefficients, _ = SYSTEMS[system]
-    row = {tuple(r): n for n, r in enumerate(hkl.tolist())}
-    own = np.array([row[tuple(r)] for r in np.asarray(base_hkl).tolist()], dtype=np.intp)[base.seed_tuples]
-    return dataclasses.replace(base, seeds=coefficients(hkl), seed_tuples=np.concatenate([own, reflections]),
-                               seed_lines=np.concatenate([base.seed_lines, positions]),
-                               line_tuples_from=max(base.line_tuples_from, learned.N_ASSIGNMENT_LINES))
+    return learned.family_with_assignments(base, base_hkl, hkl, coefficients, positions, reflections)
 
 
 def main() -> None:

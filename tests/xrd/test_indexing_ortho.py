@@ -65,7 +65,7 @@ def test_assignments_name_distinct_early_lines_and_independent_reflections():
 
 
 def test_random_absences_follow_the_space_group_conditions():
-    hkl = indexing_ortho._orthorhombic_hkl()
+    hkl = indexing_ortho.orthorhombic_hkl()
     rng = np.random.default_rng(3)
     for _ in range(200):
         absent = indexing_ortho.random_absences(hkl, rng)

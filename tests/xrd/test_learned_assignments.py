@@ -15,7 +15,7 @@ from xrdnet.xrd.trial_assignments import cover_line_lists
 
 def test_the_cover_names_the_most_crystals_first_and_skips_unknown_and_dependent_reflections():
     hkl = np.array([(1, 0, 0), (0, 1, 0), (0, 0, 1), (1, 1, 0), (2, 0, 0)])
-    table = learned.orthorhombic_coefficients(hkl)
+    table = indexing_ortho.orthorhombic_coefficients(hkl)
     crystals = [[0, 1, 2], [0, 1, 2], [0, 1, 2, 3], [3, -1, 1, 2], [0, 4, 1]]
     positions, reflections = cover_line_lists(crystals, table, 5)
     # the three crystals whose first lines are 100, 010, 001 are named by one assignment, chosen first
@@ -45,7 +45,7 @@ def test_monoclinic_parameters_index_every_line_pymatgen_computes():
     b_param, a_param, c_param, d_param = params
     assert b_param == pytest.approx(1 / 6.2**2, rel=1e-6)  # the unique axis
     assert 0 <= d_param <= min(a_param, c_param) + 1e-12  # reduced: |2 a*·c*| <= the shorter of a*², c*²
-    table = learned.monoclinic_coefficients(indexing_low._canonical_hkl(6)) @ params
+    table = indexing_low.monoclinic_coefficients(indexing_low._canonical_hkl(6)) @ params
     pattern = XRDCalculator(wavelength=1.54184).get_pattern(structure, two_theta_range=(5, 60))
     q2 = 1.0 / np.asarray(pattern.d_hkls) ** 2
     assert all(np.abs(table - value).min() <= 1e-6 * value for value in q2)
@@ -72,10 +72,10 @@ def test_a_changed_or_missing_assignments_file_is_a_clear_error(tmp_path, table)
 @pytest.mark.parametrize("system", ["orthorhombic", "monoclinic"])
 def test_the_learned_fits_try_indexing_v9s_trial_cells_then_the_stored_ones(system, table):
     v9, own_hkl, fit, coefficients = {
-        "orthorhombic": (indexing_wide.refined_orthorhombic_family(), indexing_ortho._orthorhombic_hkl(),
-                         learned.learned_orthorhombic_family(table), learned.orthorhombic_coefficients),
+        "orthorhombic": (indexing_wide.refined_orthorhombic_family(), indexing_ortho.orthorhombic_hkl(),
+                         learned.learned_orthorhombic_family(table), indexing_ortho.orthorhombic_coefficients),
         "monoclinic": (indexing_wide.refined_monoclinic_family(), indexing_low._canonical_hkl(2),
-                       learned.learned_monoclinic_family(table), learned.monoclinic_coefficients),
+                       learned.learned_monoclinic_family(table), indexing_low.monoclinic_coefficients),
     }[system]
     stored = learned.load_assignments(learned.TABLES[table].path, learned.TABLES[table].sha256)
     # the cover asked no more than the table's count

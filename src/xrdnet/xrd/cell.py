@@ -129,17 +129,11 @@ def reduced_monoclinic(a: float, b: float, c: float, beta: float) -> tuple[float
     The fit may name any basis of the lattice's ac plane (a + c and c index the same lines as a and c);
     Gauss reduction of the 2D lattice gives the one setting every fit of it agrees on.
     """
-    u = np.array([a, 0.0])
-    v = c * np.array([math.cos(math.radians(beta)), math.sin(math.radians(beta))])
-    while True:
-        if v @ v < u @ u:
-            u, v = v, u
-        m = round(float(u @ v) / float(u @ u))
-        if m == 0:
-            break
-        v = v - m * u
-    cos_beta = float(u @ v) / math.sqrt(float(u @ u) * float(v @ v))
-    return (math.sqrt(float(u @ u)), b, math.sqrt(float(v @ v)), math.degrees(math.acos(-abs(cos_beta))))
+    ac = a * c * math.cos(math.radians(beta))
+    gram = np.array([[a * a, ac], [ac, c * c]])
+    u, v = indexing_low.gauss_reduced(gram)
+    uu, vv, uv = float(u @ gram @ u), float(v @ gram @ v), float(u @ gram @ v)
+    return (math.sqrt(uu), b, math.sqrt(vv), math.degrees(math.acos(-abs(uv) / math.sqrt(uu * vv))))
 
 
 def index_lines(two_theta_deg: np.ndarray, wavelength_angstrom: float, crystal_system: str) -> IndexedCell | None:

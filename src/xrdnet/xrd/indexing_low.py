@@ -94,8 +94,7 @@ def _monoclinic_family(h_max: int = 6, l_max: int = 6, n_assignments: int = 150,
     row_coef = np.array([(h * h, l * l, h * l) for h, l in rows], dtype=float)
     row_table = np.array([0 if (h == 0 and l == 0) else 1 for h, l in rows])
     hkl = _canonical_hkl(2)
-    h, k, l = hkl.T
-    seeds = np.stack([k * k, h * h, l * l, h * l], axis=1).astype(float)
+    seeds = monoclinic_coefficients(hkl)
 
     def sample_q2(rng):
         a, b, c = _random_axes(rng)
@@ -115,6 +114,28 @@ def monoclinic_family(n_assignments: int = 150, n_trial_lines: int = N_TRIAL_LIN
     """The monoclinic-P family, built on first use (choosing its trial assignments takes a fraction of a
     second, a few seconds for 1,000 of them over 10,000 random cells)."""
     return _monoclinic_family(n_assignments=n_assignments, n_trial_lines=n_trial_lines, n_cells=n_cells)
+
+
+def monoclinic_coefficients(hkl: np.ndarray) -> np.ndarray:
+    """(s, 4) rows (k², h², l², hl) multiplying the parameters (B, A, C, D)."""
+    h, k, l = np.asarray(hkl).T
+    return np.stack([k * k, h * h, l * l, h * l], axis=1).astype(float)
+
+
+def gauss_reduced(gram: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Integer coefficients (u, v) of the Gauss (Lagrange) reduced basis of the 2D lattice whose basis has Gram
+    matrix `gram` (2, 2): u the shortest vector, v the shortest not along it (|u·v| ≤ u·u / 2).
+
+    Any basis of a monoclinic cell's ac plane (a + c and c as well as a and c) indexes the same lines; the
+    reduced one is the setting every fit of the lattice agrees on, in real or reciprocal space."""
+    u, v = np.array([1.0, 0.0]), np.array([0.0, 1.0])
+    while True:
+        if v @ gram @ v < u @ gram @ u:
+            u, v = v, u
+        m = round(float(u @ gram @ v) / float(u @ gram @ u))
+        if m == 0:
+            return u, v
+        v = v - m * u
 
 
 def monoclinic_cell(params: np.ndarray) -> tuple[float, float, float, float]:

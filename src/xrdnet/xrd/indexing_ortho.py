@@ -52,10 +52,15 @@ WIDEST_N_TRIAL_LINES = 8
 WIDEST_N_CELLS = 20000
 
 
-def _orthorhombic_hkl() -> np.ndarray:
-    """(s, 3) reflections 0 <= h, k, l <= HKL_LIMIT, not 000."""
-    span = range(HKL_LIMIT + 1)
+def orthorhombic_hkl(limit: int = HKL_LIMIT) -> np.ndarray:
+    """(s, 3) reflections 0 <= h, k, l <= limit, not 000."""
+    span = range(limit + 1)
     return np.array([(h, k, l) for h in span for k in span for l in span if h or k or l], dtype=np.int64)
+
+
+def orthorhombic_coefficients(hkl: np.ndarray) -> np.ndarray:
+    """(s, 3) rows (h², k², l²) multiplying the parameters (A, B, C) = (1/a², 1/b², 1/c²)."""
+    return (np.asarray(hkl) ** 2).astype(float)
 
 
 def random_absences(hkl: np.ndarray, rng) -> np.ndarray:
@@ -98,8 +103,8 @@ def random_absences(hkl: np.ndarray, rng) -> np.ndarray:
 def orthorhombic_family(n_assignments: int = N_ASSIGNMENTS, n_lines: int = N_TRIAL_LINES, n_cells: int = 3000) -> _Family:
     """The primitive orthorhombic family of `indexing` with covering joint assignments as trial cells
     (chosen on first use over n_cells random cells, a fraction of a second for 3,000)."""
-    hkl = _orthorhombic_hkl()
-    seeds = (hkl**2).astype(float)
+    hkl = orthorhombic_hkl()
+    seeds = orthorhombic_coefficients(hkl)
 
     def sample_q2(rng):
         axes = np.sort(np.exp(rng.uniform(math.log(3.0), math.log(20.0), 3)))[::-1]  # a >= b >= c

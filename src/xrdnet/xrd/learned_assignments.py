@@ -91,26 +91,15 @@ ASSIGNMENTS_FILE, ASSIGNMENTS_SHA256 = TABLES["v12"].path, TABLES["v12"].sha256
 
 # ---- reflections and true cells ----------------------------------------------------------------------
 
-def orthorhombic_hkl(limit: int = ORTHORHOMBIC_HKL_LIMIT) -> np.ndarray:
-    """(s, 3) reflections 0 <= h, k, l <= limit, not 000."""
-    span = range(limit + 1)
-    return np.array([(h, k, l) for h in span for k in span for l in span if h or k or l], dtype=np.int64)
+def orthorhombic_hkl() -> np.ndarray:
+    """(s, 3) the learned orthorhombic reflections, 0 <= h, k, l <= ORTHORHOMBIC_HKL_LIMIT, not 000."""
+    return indexing_ortho.orthorhombic_hkl(ORTHORHOMBIC_HKL_LIMIT)
 
 
-def monoclinic_hkl(limit: int = MONOCLINIC_HKL_LIMIT) -> np.ndarray:
-    """(s, 3) one reflection of each monoclinic set with equal Q² up to |index| <= limit (`indexing_low`'s)."""
-    return indexing_low._canonical_hkl(limit)
-
-
-def orthorhombic_coefficients(hkl: np.ndarray) -> np.ndarray:
-    """(s, 3) rows (h², k², l²) multiplying the parameters (A, B, C) = (1/a², 1/b², 1/c²)."""
-    return (np.asarray(hkl) ** 2).astype(float)
-
-
-def monoclinic_coefficients(hkl: np.ndarray) -> np.ndarray:
-    """(s, 4) rows (k², h², l², hl) multiplying `indexing_low`'s parameters (B, A, C, D)."""
-    h, k, l = np.asarray(hkl).T
-    return np.stack([k * k, h * h, l * l, h * l], axis=1).astype(float)
+def monoclinic_hkl() -> np.ndarray:
+    """(s, 3) the learned monoclinic reflections: one of each set with equal Q² up to |index| <= MONOCLINIC_HKL_LIMIT
+    (`indexing_low`'s)."""
+    return indexing_low._canonical_hkl(MONOCLINIC_HKL_LIMIT)
 
 
 def reciprocal_metric(structure, symprec: float = 0.1) -> np.ndarray:
@@ -137,14 +126,7 @@ def monoclinic_parameters(metric: np.ndarray) -> np.ndarray | None:
         return None
     i, j = (axis for axis in range(3) if axis != unique[0])
     plane = metric[np.ix_([i, j], [i, j])]
-    u, v = np.array([1.0, 0.0]), np.array([0.0, 1.0])
-    while True:  # Gauss (Lagrange) reduction of the 2D reciprocal lattice
-        if v @ plane @ v < u @ plane @ u:
-            u, v = v, u
-        m = round(float(u @ plane @ v) / float(u @ plane @ u))
-        if m == 0:
-            break
-        v = v - m * u
+    u, v = indexing_low.gauss_reduced(plane)
     return np.array([metric[unique[0], unique[0]], u @ plane @ u, v @ plane @ v, abs(2.0 * float(u @ plane @ v))])
 
 
@@ -178,31 +160,37 @@ def load_assignments(path: Path = ASSIGNMENTS_FILE, sha256: str = ASSIGNMENTS_SH
         return {name: arrays[name] for name in arrays.files}
 
 
-def _with_learned(family: _Family, family_hkl: np.ndarray, system: str, coefficients, table: str) -> _Family:
-    """`family` trying the stored assignments of `system` (TABLES[table]) after its own, both on the learned
-    reflections' table (the family's reflections must be among them)."""
-    stored = load_assignments(TABLES[table].path, TABLES[table].sha256)
-    hkl = stored[f"{system}_hkl"]
-    row = {tuple(r): n for n, r in enumerate(hkl.tolist())}
+def family_with_assignments(family: _Family, family_hkl: np.ndarray, hkl: np.ndarray, coefficients,
+                            positions: np.ndarray, reflections: np.ndarray) -> _Family:
+    """`family` trying these assignments (positions: line indices; reflections: rows of `hkl`) after its own,
+    both on the reflections `hkl` (the family's own, `family_hkl`, must be among them)."""
+    row = {tuple(r): n for n, r in enumerate(np.asarray(hkl).tolist())}
     own = np.array([row[tuple(r)] for r in np.asarray(family_hkl).tolist()], dtype=np.intp)[family.seed_tuples]
     return dataclasses.replace(
-        family, seeds=coefficients(hkl), seed_tuples=np.concatenate([own, stored[f"{system}_reflections"]]),
-        seed_lines=np.concatenate([family.seed_lines, stored[f"{system}_positions"]]),
+        family, seeds=coefficients(hkl), seed_tuples=np.concatenate([own, reflections]),
+        seed_lines=np.concatenate([family.seed_lines, positions]),
         line_tuples_from=max(family.line_tuples_from, N_ASSIGNMENT_LINES))
+
+
+def _with_learned(family: _Family, family_hkl: np.ndarray, system: str, coefficients, table: str) -> _Family:
+    """`family` trying the stored assignments of `system` (TABLES[table]) after its own."""
+    stored = load_assignments(TABLES[table].path, TABLES[table].sha256)
+    return family_with_assignments(family, family_hkl, stored[f"{system}_hkl"], coefficients,
+                                   stored[f"{system}_positions"], stored[f"{system}_reflections"])
 
 
 @functools.cache  # built once per process and table
 def learned_orthorhombic_family(table: str = "v12") -> _Family:
     """`indexing_v9`'s orthorhombic fit with the learned assignments of TABLES[table] tried too."""
-    return _with_learned(indexing_wide.refined_orthorhombic_family(), indexing_ortho._orthorhombic_hkl(),
-                         "orthorhombic", orthorhombic_coefficients, table)
+    return _with_learned(indexing_wide.refined_orthorhombic_family(), indexing_ortho.orthorhombic_hkl(),
+                         "orthorhombic", indexing_ortho.orthorhombic_coefficients, table)
 
 
 @functools.cache
 def learned_monoclinic_family(table: str = "v12") -> _Family:
     """`indexing_v9`'s monoclinic fit with the learned assignments of TABLES[table] tried too."""
     return _with_learned(indexing_wide.refined_monoclinic_family(), indexing_low._canonical_hkl(2),
-                         "monoclinic", monoclinic_coefficients, table)
+                         "monoclinic", indexing_low.monoclinic_coefficients, table)
 
 
 def line_features_v12(q2: np.ndarray, heights: np.ndarray, tol: np.ndarray,
