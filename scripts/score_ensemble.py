@@ -47,11 +47,12 @@ def main() -> None:
                         help="checkpoints trained on other datasets too, all scored on the first one's splits")
     parser.add_argument("--fresh", type=int, default=0, metavar="N",
                         help="also score N fresh synthetic crystals no checkpoint trained on: the first checkpoint's "
-                             "generator settings with seed --fresh-seed, --fresh-pseudo-symmetric, --fresh-derivative(-parents), --fresh-sublattice and --fresh-max-atoms")
+                             "generator settings with seed --fresh-seed, --fresh-pseudo-symmetric, --fresh-derivative(-parents), --fresh-sublattice, --fresh-axis-ratio and --fresh-max-atoms")
     parser.add_argument("--fresh-seed", type=int, default=1)
     parser.add_argument("--fresh-pseudo-symmetric", type=float, default=0.0)
     parser.add_argument("--fresh-derivative", type=float, default=0.0)
     parser.add_argument("--fresh-sublattice", type=float, default=0.0)
+    parser.add_argument("--fresh-axis-ratio", type=float, default=2.0)
     parser.add_argument("--fresh-max-atoms", type=int, default=None,
                         help="atoms per conventional cell at most (default: the checkpoint's generator's)")
     # one comma-separated word, so the list cannot swallow the checkpoints after it
@@ -77,7 +78,7 @@ def main() -> None:
         try:
             source = fresh_synthetic(first, args.fresh, args.fresh_seed, pseudo_symmetric=args.fresh_pseudo_symmetric,
                                      derivative=args.fresh_derivative, derivative_parents=args.fresh_derivative_parents,
-                                     sublattice=args.fresh_sublattice,
+                                     sublattice=args.fresh_sublattice, axis_ratio=args.fresh_axis_ratio,
                                      **({} if args.fresh_max_atoms is None else {"max_atoms": args.fresh_max_atoms}))
         except ValueError as error:
             parser.error(f"fresh crystals: {error}")

@@ -147,3 +147,24 @@ def test_pseudo_symmetric_cells_are_a_dataset_of_their_own_drawn_from_the_same_s
     assert [pseudo.spec(i) for i in range(4)] == [default.spec(i) for i in range(4)]
     lattices = [(default.get(i).structure.lattice.abc, pseudo.get(i).structure.lattice.abc) for i in range(4)]
     assert any(np.abs(np.subtract(*pair)).max() > 1e-6 for pair in lattices)
+
+
+def test_a_wider_axis_ratio_draws_longer_cells_from_the_same_specs():
+    default, wide = SyntheticStructures(200, seed=2), SyntheticStructures(200, seed=2, axis_ratio=3.0)
+    assert "axis_ratio" not in default.describe()  # datasets built before the option keep their names
+    assert wide.describe()["axis_ratio"] == 3.0
+    assert [wide.spec(i) for i in range(200)] == [default.spec(i) for i in range(200)]
+
+    def elongation(source):  # longest over shortest axis of the non-cubic cells
+        abc = [np.array(source.get(i).structure.lattice.abc) for i in range(200) if source.spec(i).system != class_index("cubic")]
+        return np.array([a.max() / a.min() for a in abc])
+
+    # per axis log-uniform in (1/2, 2) puts ~6 % of the cells past 3:1, in (1/3, 3) ~25 %
+    assert np.mean(elongation(default) > 3) < 0.12 < 0.18 < np.mean(elongation(wide) > 3)
+
+
+def test_bad_axis_ratios_are_clear_errors():
+    with pytest.raises(ValueError, match="axis_ratio must be >= 1, got 0.5"):
+        SyntheticStructures(4, seed=0, axis_ratio=0.5)
+    with pytest.raises(ValueError, match="axis_ratio needs generator=fast"):
+        SyntheticStructures(4, seed=0, axis_ratio=3.0, generator="pyxtal")

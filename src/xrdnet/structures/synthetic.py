@@ -23,7 +23,7 @@ from xrdnet.structures.base import GenerationError, LabeledStructure, StructureE
 from xrdnet.structures.derivatives import distort_into_subgroup
 from xrdnet.structures.mp_statistics import MP_STATISTICS_FILE, CombinationSampler, CrystalSpec, assign_species
 from xrdnet.structures.pyxtal_backend import generate_with_pyxtal
-from xrdnet.structures.wyckoff_placement import SublatticePoint, element_radii, place_on_wyckoff_positions
+from xrdnet.structures.wyckoff_placement import AXIS_RATIO, SublatticePoint, element_radii, place_on_wyckoff_positions
 from xrdnet.utils.time_limit import TimeLimitExceeded, time_limit
 
 GENERATORS = ("pyxtal", "fast")
@@ -74,7 +74,10 @@ class SyntheticStructures:
     derivative_parents: crystal-system names whose crystals may be distorted so (None: all);
     sublattice: probability that a crystal's free sites are drawn near the points of a sub-cell a/n, a
     superstructure of a small packing as many real crystals are (wyckoff_placement.SublatticePoint; fast
-    generator only; its own random stream, so 0 keeps the default crystals and the others stay as they were).
+    generator only; its own random stream, so 0 keeps the default crystals and the others stay as they were);
+    axis_ratio: each cell axis's random factor is log-uniform in (1/axis_ratio, axis_ratio) before the cell is
+    scaled to its volume (wyckoff_placement.random_lattice; fast generator only; the default 2.0 keeps the
+    default crystals, another value changes only the cells' shapes, from the same draws).
 
     Bounding the tail: the fast generator is bounded by construction (<= 20 cells x 20 points per site).
     pyxtal's own retry loops can take a minute on crowded combinations (36 sites in Pm, six 4e sites in
@@ -116,6 +119,7 @@ class SyntheticStructures:
         derivative: float = 0.0,
         derivative_parents: list[str] | None = None,
         sublattice: float = 0.0,
+        axis_ratio: float = AXIS_RATIO,
     ):
         if int(n) < 0 or int(seed) < 0:
             raise ValueError(f"synthetic: n and seed must be >= 0, got n={n}, seed={seed}")
@@ -135,6 +139,10 @@ class SyntheticStructures:
             raise ValueError("synthetic: sublattice crystals need generator=fast")
         if float(pseudo_symmetric) > 0 and generator != "fast":
             raise ValueError("synthetic: pseudo_symmetric cells need generator=fast")
+        if not float(axis_ratio) >= 1.0:
+            raise ValueError(f"synthetic: axis_ratio must be >= 1, got {axis_ratio}")
+        if float(axis_ratio) != AXIS_RATIO and generator != "fast":
+            raise ValueError("synthetic: axis_ratio needs generator=fast")
         self.n, self.seed = int(n), int(seed)
         self.elements = validate_elements(DEFAULT_ELEMENTS if elements is None else elements)
         self.max_atoms, self.symprec = int(max_atoms), float(symprec)
@@ -145,6 +153,7 @@ class SyntheticStructures:
         self.pseudo_symmetric = float(pseudo_symmetric)
         self.derivative = float(derivative)
         self.sublattice = float(sublattice)
+        self.axis_ratio = float(axis_ratio)
         self.derivative_parents = None if derivative_parents is None else tuple(sorted(
             class_index(str(name)) for name in derivative_parents))
         self._sampler = CombinationSampler(self.max_atoms, self.systems, self.system_weights)
@@ -174,6 +183,8 @@ class SyntheticStructures:
         deadline = time.monotonic() + (self.time_limit_s or 0.0)
         reasons = []
         options = {"pseudo_symmetric": self.pseudo_symmetric} if self.pseudo_symmetric else {}
+        if self.axis_ratio != AXIS_RATIO:
+            options["axis_ratio"] = self.axis_ratio
         point = self.sublattice_point(index)
         for attempt in range(self.max_attempts):
             attempt_point = self._attempt_point(point, attempt)
@@ -281,6 +292,7 @@ class SyntheticStructures:
             **({"pseudo_symmetric": self.pseudo_symmetric} if self.pseudo_symmetric else {}),
             **({"derivative": self.derivative} if self.derivative else {}),
             **({"sublattice": self.sublattice} if self.sublattice else {}),
+            **({"axis_ratio": self.axis_ratio} if self.axis_ratio != AXIS_RATIO else {}),
             **({"derivative_parents": [CRYSTAL_SYSTEMS[i] for i in self.derivative_parents]}
                if self.derivative and self.derivative_parents is not None else {}),
         }

@@ -27,9 +27,10 @@ VOLUME_FACTOR = 1.1  # pyxtal's default `factor`
 MIN_VOLUME_PER_ATOM = 0.75  # Å^3, pyxtal's floor
 TOLERANCE_FACTOR = 0.5  # pair distance >= 0.5 (r_cov,i + r_cov,j): pyxtal's "atomic" tolerance
 MIN_CELL_LENGTH = 1.2  # Å, pyxtal's minimum lattice vector
-LENGTH_RATIO_RANGE = (0.5, 2.0)  # spread of random axis ratios (log-uniform), first cell
+AXIS_RATIO = 2.0  # each axis's random factor is log-uniform in (1/AXIS_RATIO, AXIS_RATIO), first cell
 RATIO_WIDENING = 1.15  # each retry widens the ratio range: many sites on one axis need a long axis ...
-MAX_RATIO_WIDENING = 3.0  # ... up to axis ratios within (1/8, 8)
+MAX_RATIO_WIDENING = 3.0  # ... up to factors within (1/8, 8) at the default AXIS_RATIO
+MAX_LOG_FACTOR = MAX_RATIO_WIDENING * np.log(AXIS_RATIO)  # the widest any axis_ratio gets on retries
 MONOCLINIC_BETA_DEG = (92.0, 120.0)  # away from 90 so the metric is visibly monoclinic
 TRICLINIC_ANGLE_DEG = (70.0, 110.0)
 
@@ -138,16 +139,17 @@ def estimate_volume(species_counts: dict[str, int], rng: np.random.Generator) ->
 
 
 def random_lattice(lattice_type: str, volume: float, rng: np.random.Generator, widen: float = 1.0,
-                   pseudo_symmetric: float = 0.0) -> Lattice:
+                   pseudo_symmetric: float = 0.0, axis_ratio: float = AXIS_RATIO) -> Lattice:
     """A random cell of the given pyxtal lattice type and volume (Å^3), in the setting of pyxtal's Wyckoff tables.
 
     Monoclinic: unique axis b; trigonal (rhombohedral too) and hexagonal: hexagonal axes.
-    Axis ratios are log-uniform in LENGTH_RATIO_RANGE, stretched by `widen` (>= 1) in log space.
+    Each axis's factor is log-uniform in (1/axis_ratio, axis_ratio), stretched by `widen` (>= 1) in log space up
+    to MAX_LOG_FACTOR; the cell is then scaled to the volume.
     With probability `pseudo_symmetric` a non-cubic cell is made pseudo-symmetric instead (see
     PSEUDO_AXIS_RATIOS): c/a, or one axis over another, near a special value, or a monoclinic β near 90°.
     """
-    low, high = widen * np.log(LENGTH_RATIO_RANGE)
-    ratios = np.exp(rng.uniform(low, high, size=3))
+    half_width = min(widen * np.log(axis_ratio), MAX_LOG_FACTOR)
+    ratios = np.exp(rng.uniform(-half_width, half_width, size=3))
     if lattice_type == "cubic":
         a = volume ** (1 / 3)
         return Lattice.cubic(a)
@@ -292,10 +294,10 @@ def _place_all(spec: CrystalSpec, orbits, lattice: Lattice, lattice_type: str, r
 
 
 def place_on_wyckoff_positions(spec: CrystalSpec, rng: np.random.Generator, pseudo_symmetric: float = 0.0,
-                               point=uniform_point) -> Structure:
+                               point=uniform_point, axis_ratio: float = AXIS_RATIO) -> Structure:
     """A random crystal of `spec` (conventional cell); raises GenerationError when the bounded tries run out.
-    pseudo_symmetric: probability of a pseudo-symmetric cell (random_lattice); point(rng): a free site's
-    generic point (uniform_point, or a SublatticePoint for a sublattice crystal)."""
+    pseudo_symmetric: probability of a pseudo-symmetric cell, axis_ratio: the spread of its axes (random_lattice);
+    point(rng): a free site's generic point (uniform_point, or a SublatticePoint for a sublattice crystal)."""
     orbits, lattice_type = _orbits(spec.space_group)
     multiplicities = [orbits[i].multiplicity for i in spec.wyckoff_indices]
     counts: dict[str, int] = {}
@@ -305,7 +307,7 @@ def place_on_wyckoff_positions(spec: CrystalSpec, rng: np.random.Generator, pseu
     volume = estimate_volume(counts, rng)
     for attempt in range(LATTICE_TRIES):
         lattice = random_lattice(lattice_type, volume, rng, widen=min(RATIO_WIDENING**attempt, MAX_RATIO_WIDENING),
-                                 pseudo_symmetric=pseudo_symmetric)
+                                 pseudo_symmetric=pseudo_symmetric, axis_ratio=axis_ratio)
         placed = _place_all(spec, orbits, lattice, lattice_type, radius, rng, point)
         if placed is not None:
             coords, owners = placed
