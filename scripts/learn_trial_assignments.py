@@ -40,6 +40,18 @@ SYSTEMS = {  # system -> (reflections, coefficients, true parameters of a recipr
 }
 
 
+def learning_sources(table: learned.StoredAssignments) -> list[SyntheticStructures]:
+    """The synthetic crystals a stored table is learned from: default-generator ones, then large- and longer-cell ones."""
+    sources = [SyntheticStructures(table.crystals, seed=learned.LEARN_SEED)]
+    if table.large_crystals:
+        sources.append(SyntheticStructures(table.large_crystals, seed=learned.LARGE_LEARN_SEED,
+                                           max_atoms=learned.LARGE_MAX_ATOMS))
+    if table.long_crystals:
+        sources.append(SyntheticStructures(table.long_crystals, seed=learned.LONG_LEARN_SEED,
+                                           axis_ratio=learned.LONG_AXIS_RATIO))
+    return sources
+
+
 def indexed_first_lines(source: SyntheticStructures, data_dir: str) -> dict[str, list[list[int]]]:
     """Per system, each of the source's crystals of that system: the reflection index of its first picked lines."""
     dataset = build_or_load(data_dir, source, XRDSimulator(two_theta_range=SIMULATION_RANGE))
@@ -72,11 +84,7 @@ def main() -> None:
     parser.add_argument("--out", default=None, help="where to write it (default: the table's file in the package)")
     args = parser.parse_args()
     table = learned.TABLES[args.table]
-    sources = [SyntheticStructures(table.crystals, seed=learned.LEARN_SEED)]
-    if table.large_crystals:
-        sources.append(SyntheticStructures(table.large_crystals, seed=learned.LARGE_LEARN_SEED,
-                                           max_atoms=learned.LARGE_MAX_ATOMS))
-    lists = [indexed_first_lines(source, args.data_dir) for source in sources]
+    lists = [indexed_first_lines(source, args.data_dir) for source in learning_sources(table)]
     arrays = {}
     for system, (hkl, coefficients, _) in SYSTEMS.items():
         line_lists = [crystal for per_source in lists for crystal in per_source[system]]

@@ -207,7 +207,8 @@ class XRDDataModule(LightningDataModule):
             smoothed first, see xrdnet.xrd.smoothing) or 'indexing_v11' (indexing_v10 with the smoothing
             gated on the noise the curvature search sees) or 'indexing_v12' (indexing_v9 also trying trial
             assignments learned from synthetic crystals' lines, see xrdnet.xrd.learned_assignments) or
-            'indexing_v13' (indexing_v12 learned from more and from larger crystals); null for none.
+            'indexing_v13' (indexing_v12 learned from more and from larger crystals) or 'indexing_v14'
+            (indexing_v12 learned from longer-cell crystals too); null for none.
         feature_copies: augmented renders per item whose features training draws from besides the
             clean one (validation and test use the clean one).
         split: train/val/test fractions, stratified by class.

@@ -28,6 +28,8 @@ Feature sets (data.features; a checkpoint records its set in data_info["features
                  from synthetic crystals' own picked lines (`xrdnet.xrd.learned_assignments`)
     indexing_v13 indexing_v12 with the assignments learned from three times as many crystals and from crystals
                  of up to 80 atoms (`xrdnet.xrd.learned_assignments.TABLES["v13"]`)
+    indexing_v14 indexing_v12 with the assignments learned from longer-cell crystals too (axes up to 3x their
+                 default spread: `xrdnet.xrd.learned_assignments.TABLES["v14"]`)
 """
 
 from __future__ import annotations
@@ -113,6 +115,11 @@ FEATURE_SETS: dict[str, FeatureSet] = {
                                {"curvature": True}),
     # indexing_v12 with assignments learned from more crystals and from larger cells
     "indexing_v13": FeatureSet(learned_assignments.line_features_v13, indexing_wide.N_FEATURES_V6,
+                               (indexing, indexing_ortho, indexing_low, trial_assignments, indexing_impurity, indexing_wide,
+                                learned_assignments),
+                               {"curvature": True}),
+    # indexing_v12 with assignments learned from longer-cell crystals too
+    "indexing_v14": FeatureSet(learned_assignments.line_features_v14, indexing_wide.N_FEATURES_V6,
                                (indexing, indexing_ortho, indexing_low, trial_assignments, indexing_impurity, indexing_wide,
                                 learned_assignments),
                                {"curvature": True}),
