@@ -126,6 +126,31 @@ def test_the_v13_monoclinic_fit_finds_a_large_cell_the_v12_one_misses():
     np.testing.assert_allclose(v13.params, true, rtol=3e-3)
 
 
+@pytest.mark.parametrize("index, system, space_group", [(369, "orthorhombic", 71), (56, "monoclinic", 14)])
+def test_the_v14_fits_find_a_longer_cell_the_v12_ones_miss(index, system, space_group):
+    # fresh longer-cell crystals (seed 2, axis factors in (1/3, 3); no table learned from them), one axis about
+    # three times another: from the lines picked off the clean render the v12 table's fit finds no cell
+    # (ln M < 3), the v14 table's indexes all the first 20 lines with the true parameters
+    from xrdnet.structures.synthetic import SyntheticStructures
+    from xrdnet.xrd import indexing
+    from xrdnet.xrd.cell import UNINDEXED_ALLOWED
+
+    crystal = SyntheticStructures(400, seed=2, axis_ratio=learned.LONG_AXIS_RATIO).get(index)
+    assert crystal.space_group == space_group
+    lengths = sorted(crystal.structure.lattice.abc)
+    assert lengths[2] / lengths[0] > 3.0  # longer than the default generator's cells mostly are
+    q2, tol = _first_picked_lines(crystal.structure)
+    family = learned.learned_orthorhombic_family if system == "orthorhombic" else learned.learned_monoclinic_family
+    v12 = indexing.fit_family(family("v12"), q2, tol, UNINDEXED_ALLOWED)
+    v14 = indexing.fit_family(family("v14"), q2, tol, UNINDEXED_ALLOWED)
+    assert v12.log_m < 3.0
+    assert v14.fraction_indexed == 1.0 and v14.log_m > 4.0
+    metric = learned.reciprocal_metric(crystal.structure)
+    true = (learned.orthorhombic_parameters(metric) if system == "orthorhombic"
+            else learned.monoclinic_parameters(metric))
+    np.testing.assert_allclose(v14.params, true, rtol=3e-3)
+
+
 def _first_picked_lines(structure) -> tuple[np.ndarray, np.ndarray]:
     """(Q², tolerance) of the first lines picked off the structure's clean CuKα render, as the features pick them."""
     from xrdnet.xrd import indexing
