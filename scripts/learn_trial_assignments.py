@@ -1,13 +1,14 @@
 """Learn a table of trial assignments from synthetic crystals' own picked lines (`xrdnet.xrd.learned_assignments`).
 
 Builds (or reuses) the table's learning crystals - LEARN_SEED's default-generator crystals, then for `v13` also
-LARGE_LEARN_SEED's crystals of up to LARGE_MAX_ATOMS atoms - with the default data config's simulation, renders
+LARGE_LEARN_SEED's crystals of up to LARGE_MAX_ATOMS atoms, for `v14` LONG_LEARN_SEED's longer cells - with the default data config's simulation, renders
 each orthorhombic and monoclinic crystal's clean profile and picks its lines as `indexing_v9` does, indexes its
 first lines with the crystal's true cell, and keeps the assignments that name the lines of the most crystals.
 Writes the arrays atomically to the table's file (or --out) and prints the sha256 to set in the table.
 
     python scripts/learn_trial_assignments.py v12   # indexing_v12's: 60,000 crystals, ~4 min
     python scripts/learn_trial_assignments.py v13   # indexing_v13's: 180,000 + 40,000 large-cell crystals, ~12 min
+    python scripts/learn_trial_assignments.py v14   # indexing_v14's: 60,000 + 60,000 longer-cell crystals, ~10 min
 """
 
 from __future__ import annotations
@@ -40,14 +41,14 @@ SYSTEMS = {  # system -> (reflections, coefficients, true parameters of a recipr
 }
 
 
-def learning_sources(table: learned.StoredAssignments) -> list[SyntheticStructures]:
-    """The synthetic crystals a stored table is learned from: default-generator ones, then large- and longer-cell ones."""
-    sources = [SyntheticStructures(table.crystals, seed=learned.LEARN_SEED)]
-    if table.large_crystals:
-        sources.append(SyntheticStructures(table.large_crystals, seed=learned.LARGE_LEARN_SEED,
+def learning_sources(crystals: int, large_crystals: int = 0, long_crystals: int = 0) -> list[SyntheticStructures]:
+    """The synthetic crystals a table is learned from: default-generator ones, then large- and longer-cell ones."""
+    sources = [SyntheticStructures(crystals, seed=learned.LEARN_SEED)]
+    if large_crystals:
+        sources.append(SyntheticStructures(large_crystals, seed=learned.LARGE_LEARN_SEED,
                                            max_atoms=learned.LARGE_MAX_ATOMS))
-    if table.long_crystals:
-        sources.append(SyntheticStructures(table.long_crystals, seed=learned.LONG_LEARN_SEED,
+    if long_crystals:
+        sources.append(SyntheticStructures(long_crystals, seed=learned.LONG_LEARN_SEED,
                                            axis_ratio=learned.LONG_AXIS_RATIO))
     return sources
 
@@ -84,7 +85,8 @@ def main() -> None:
     parser.add_argument("--out", default=None, help="where to write it (default: the table's file in the package)")
     args = parser.parse_args()
     table = learned.TABLES[args.table]
-    lists = [indexed_first_lines(source, args.data_dir) for source in learning_sources(table)]
+    sources = learning_sources(table.crystals, table.large_crystals, table.long_crystals)
+    lists = [indexed_first_lines(source, args.data_dir) for source in sources]
     arrays = {}
     for system, (hkl, coefficients, _) in SYSTEMS.items():
         line_lists = [crystal for per_source in lists for crystal in per_source[system]]
