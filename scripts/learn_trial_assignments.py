@@ -1,14 +1,15 @@
 """Learn a table of trial assignments from synthetic crystals' own picked lines (`xrdnet.xrd.learned_assignments`).
 
 Builds (or reuses) the table's learning crystals - LEARN_SEED's default-generator crystals, then for `v13` also
-LARGE_LEARN_SEED's crystals of up to LARGE_MAX_ATOMS atoms, for `v14` LONG_LEARN_SEED's longer cells - with the default data config's simulation, renders
-each orthorhombic and monoclinic crystal's clean profile and picks its lines as `indexing_v9` does, indexes its
-first lines with the crystal's true cell, and keeps the assignments that name the lines of the most crystals.
+LARGE_LEARN_SEED's crystals of up to LARGE_MAX_ATOMS atoms, for `v14` LONG_LEARN_SEED's longer cells - with the
+default data config's simulation, renders each orthorhombic and monoclinic crystal's clean profile and picks its
+lines as `indexing_v9` does, indexes its first lines with the crystal's true cell, and keeps the assignments that
+name the lines of the most crystals.
 Writes the arrays atomically to the table's file (or --out) and prints the sha256 to set in the table.
 
     python scripts/learn_trial_assignments.py v12   # indexing_v12's: 60,000 crystals, ~4 min
     python scripts/learn_trial_assignments.py v13   # indexing_v13's: 180,000 + 40,000 large-cell crystals, ~12 min
-    python scripts/learn_trial_assignments.py v14   # indexing_v14's: 60,000 + 60,000 longer-cell crystals, ~10 min
+    python scripts/learn_trial_assignments.py v14   # indexing_v14's: 60,000 + 60,000 longer-cell crystals, ~4 min
 """
 
 from __future__ import annotations
