@@ -77,6 +77,11 @@ class FeatureSet:
         return profile if self.prepare is None else self.prepare(profile)
 
 
+def _learned_lines(table: str) -> Callable[..., np.ndarray]:
+    """`learned_assignments.line_features` with TABLES[table]'s assignments (a partial: worker processes pickle it)."""
+    return functools.partial(learned_assignments.line_features, table=table)
+
+
 FEATURE_SETS: dict[str, FeatureSet] = {
     "indexing": FeatureSet(indexing.line_features, indexing.N_FEATURES, (indexing,)),
     "indexing_v2": FeatureSet(indexing_low.line_features_v2, indexing_low.N_FEATURES, (indexing, indexing_low, trial_assignments)),
@@ -109,17 +114,17 @@ FEATURE_SETS: dict[str, FeatureSet] = {
                                 smoothing),
                                {"curvature": True}, smoothing.smooth_unresolved_profile),
     # indexing_v9 with trial assignments learned from synthetic crystals' picked lines tried too
-    "indexing_v12": FeatureSet(learned_assignments.line_features_v12, indexing_wide.N_FEATURES_V6,
+    "indexing_v12": FeatureSet(_learned_lines("v12"), indexing_wide.N_FEATURES_V6,
                                (indexing, indexing_ortho, indexing_low, trial_assignments, indexing_impurity, indexing_wide,
                                 learned_assignments),
                                {"curvature": True}),
     # indexing_v12 with assignments learned from more crystals and from larger cells
-    "indexing_v13": FeatureSet(learned_assignments.line_features_v13, indexing_wide.N_FEATURES_V6,
+    "indexing_v13": FeatureSet(_learned_lines("v13"), indexing_wide.N_FEATURES_V6,
                                (indexing, indexing_ortho, indexing_low, trial_assignments, indexing_impurity, indexing_wide,
                                 learned_assignments),
                                {"curvature": True}),
     # indexing_v12 with assignments learned from longer-cell crystals too
-    "indexing_v14": FeatureSet(learned_assignments.line_features_v14, indexing_wide.N_FEATURES_V6,
+    "indexing_v14": FeatureSet(_learned_lines("v14"), indexing_wide.N_FEATURES_V6,
                                (indexing, indexing_ortho, indexing_low, trial_assignments, indexing_impurity, indexing_wide,
                                 learned_assignments),
                                {"curvature": True}),

@@ -211,22 +211,9 @@ def learned_monoclinic_family(table: str = "v12") -> _Family:
                          "monoclinic", indexing_low.monoclinic_coefficients, table)
 
 
-def line_features_v12(q2: np.ndarray, heights: np.ndarray, tol: np.ndarray,
-                      strong_line_height: float = STRONG_LINE_HEIGHT) -> np.ndarray:
-    """(N_FEATURES_V6,) `indexing_v9` with its orthorhombic and monoclinic fits trying the learned assignments too."""
-    return indexing_wide._v4_and_monoclinic(q2, heights, tol, strong_line_height, learned_orthorhombic_family("v12"),
-                                            learned_monoclinic_family("v12"))
-
-
-def line_features_v13(q2: np.ndarray, heights: np.ndarray, tol: np.ndarray,
-                      strong_line_height: float = STRONG_LINE_HEIGHT) -> np.ndarray:
-    """(N_FEATURES_V6,) `indexing_v12` with the assignments learned from more and from larger crystals (TABLES["v13"])."""
-    return indexing_wide._v4_and_monoclinic(q2, heights, tol, strong_line_height, learned_orthorhombic_family("v13"),
-                                            learned_monoclinic_family("v13"))
-
-
-def line_features_v14(q2: np.ndarray, heights: np.ndarray, tol: np.ndarray,
-                      strong_line_height: float = STRONG_LINE_HEIGHT) -> np.ndarray:
-    """(N_FEATURES_V6,) `indexing_v12` with the assignments learned from longer-cell crystals too (TABLES["v14"])."""
-    return indexing_wide._v4_and_monoclinic(q2, heights, tol, strong_line_height, learned_orthorhombic_family("v14"),
-                                            learned_monoclinic_family("v14"))
+def line_features(q2: np.ndarray, heights: np.ndarray, tol: np.ndarray,
+                  strong_line_height: float = STRONG_LINE_HEIGHT, table: str = "v12") -> np.ndarray:
+    """(N_FEATURES_V6,) `indexing_v9` with its orthorhombic and monoclinic fits trying the assignments learned in
+    TABLES[table] too (`indexing_v12`, `_v13`, `_v14`: the "v12", "v13", "v14" tables)."""
+    return indexing_wide._v4_and_monoclinic(q2, heights, tol, strong_line_height, learned_orthorhombic_family(table),
+                                            learned_monoclinic_family(table))
