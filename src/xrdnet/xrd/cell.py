@@ -90,13 +90,13 @@ class IndexedCell:
 
 
 def _family(name: str):
-    # The shipped model's features (indexing_v12) fit the two low-symmetry lattices refining 20 screened
-    # trial cells, from random-cell assignments and from assignments learned from synthetic crystals' lines:
-    # they find more cells than either alone.
+    # The shipped model's features (indexing_v14) fit the two low-symmetry lattices refining 20 screened
+    # trial cells, from random-cell assignments and from assignments learned from synthetic crystals' lines
+    # (the "v14" table): they find more cells than either alone.
     if name == "orthorhombic":
-        return learned_assignments.learned_orthorhombic_family()
+        return learned_assignments.learned_orthorhombic_family("v14")
     if name == "monoclinic":
-        return learned_assignments.learned_monoclinic_family()
+        return learned_assignments.learned_monoclinic_family("v14")
     return FAMILIES[name]
 
 
