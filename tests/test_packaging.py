@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from xrdnet.xrd.learned_assignments import TABLES
+
 REPO = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONWARNINGS": "ignore"}
 
@@ -31,11 +33,12 @@ def test_a_wheel_installed_in_a_fresh_venv_trains_from_an_empty_folder(tmp_path)
     where = subprocess.run([str(venv / "bin" / "python"), "-c", "import xrdnet.config as c; print(c.__file__); print(c.CONFIG_DIR)"],
                            check=True, capture_output=True, text=True, cwd=tmp_path).stdout.split()
     assert all(str(venv) in line for line in where), where  # code and configs from the installed wheel
-    # the shipped model's features need the learned trial assignments, a data file the wheel must carry
-    stored = subprocess.run([str(venv / "bin" / "python"), "-c", "from xrdnet.xrd import learned_assignments as l; "
-                             "print(l.ASSIGNMENTS_FILE); print(len(l.load_assignments()['monoclinic_positions']))"],
-                            check=True, capture_output=True, text=True, cwd=tmp_path).stdout.split()
-    assert str(venv) in stored[0] and int(stored[1]) > 0, stored
+    # the learned feature sets (the shipped model's indexing_v14 among them) need their trial-assignment tables,
+    # data files the wheel must carry; each loads against its recorded sha256
+    stored = subprocess.run([str(venv / "bin" / "python"), "-c", "from xrdnet.xrd import learned_assignments as l\n"
+                             "for t in l.TABLES.values(): print(t.path, len(l.load_assignments(t.path, t.sha256)['monoclinic_positions']))"],
+                            check=True, capture_output=True, text=True, cwd=tmp_path).stdout.splitlines()
+    assert len(stored) == len(TABLES) and all(str(venv) in line and int(line.split()[-1]) > 0 for line in stored), stored
     run_dir = tmp_path / "elsewhere"
     run_dir.mkdir()
     result = subprocess.run([str(venv / "bin" / "xrdnet-train"), "debug=fast", "data.source.n=100", "data.real_source=null",
