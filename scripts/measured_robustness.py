@@ -12,14 +12,18 @@ With --inputs-apart the measured-style rows also read each scan with its clean r
 and the clean render with the scan's features: which of the model's two inputs carries the loss.
 With --validation N the patterns are N crystals drawn from the checkpoint's own synthetic validation split
 instead (seeded by --seed): the set to choose recipes and feature sets on; the AFLOW prototypes only report.
+With --crystallite-size-nm L the clean and scan renders take Scherrer size L instead of the checkpoint's own: two
+checkpoints trained at different clean widths are then scored on the same scans.
 
     python scripts/measured_robustness.py outputs/train/runs/<time>/checkpoints/epoch_<n>.ckpt
     python scripts/measured_robustness.py <ckpt> --validation 1000
+    python scripts/measured_robustness.py <ckpt> --validation 1000 --crystallite-size-nm 25
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import warnings
 
 import numpy as np
@@ -71,6 +75,8 @@ def main() -> None:
                         help="score N crystals of the checkpoint's synthetic validation split instead of the AFLOW prototypes")
     parser.add_argument("--inputs-apart", action="store_true",
                         help="measured-style rows also read with the clean render's features, and the clean render with the scan's")
+    parser.add_argument("--crystallite-size-nm", type=float, default=None, metavar="L",
+                        help="render the clean profiles and the scans at Scherrer size L (nm), not the checkpoint's")
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
 
@@ -79,14 +85,17 @@ def main() -> None:
     except CheckpointError as error:
         parser.error(str(error))
     grid = predictor.grid
+    settings = predictor.settings
+    if args.crystallite_size_nm is not None:
+        settings = dataclasses.replace(settings, fwhm_deg=None, crystallite_size_nm=args.crystallite_size_nm)
     scan = TwoThetaGrid(grid.start_deg, grid.stop_deg, SCAN_STEP_DEG)
     if args.validation:
         peaks, items, what = validation_items(args.ckpt, predictor, args.data_dir, args.validation, args.seed)
     else:  # the same cached peak lists xrdnet-eval scores
         peaks = build_or_load(args.data_dir, AflowPrototypes(), predictor.simulator)
         items, what = np.arange(len(peaks)), "AFLOW prototypes"
-    clean, labels = (tensor.numpy() for tensor in render_all(peaks, items, grid, predictor.settings).tensors)
-    fine = [render_profile(*peaks.peaks(index), scan, predictor.settings, peaks.wavelength_angstrom) for index in items]
+    clean, labels = (tensor.numpy() for tensor in render_all(peaks, items, grid, settings).tensors)
+    fine = [render_profile(*peaks.peaks(index), scan, settings, peaks.wavelength_angstrom) for index in items]
 
     def accuracy(profiles: np.ndarray | list[np.ndarray], feature_profiles=None) -> float:
         probabilities = predictor.predict_proba(np.stack(profiles), None if feature_profiles is None else np.stack(feature_profiles))
@@ -104,7 +113,7 @@ def main() -> None:
             apart.append((rows[-1][1], rows[-1][2], accuracy(measured, clean), accuracy(clean, measured)))
     split = KALPHA_RELATIVE_SPLIT["Cu"]
     doublets = [render_profile(*kalpha_doublet(*peaks.peaks(index), peaks.wavelength_angstrom, split), scan,
-                               predictor.settings, peaks.wavelength_angstrom) for index in items]
+                               settings, peaks.wavelength_angstrom) for index in items]
     sharp_settings = ProfileSettings("pseudo_voigt", fwhm_deg=SHARP_FWHM_DEG)
     sharp = [render_profile(*peaks.peaks(index), scan, sharp_settings, peaks.wavelength_angstrom) for index in items]
     peak_counts, background = DOUBLET_CONDITION
@@ -120,7 +129,8 @@ def main() -> None:
                                         kalpha2_split=strip) for profile in profiles]
         rows.append((name, f"{peak_counts:.0e}", f"{background:g}", accuracy(measured)))
 
-    print(f"{len(labels)} {what}, checkpoint {args.ckpt}")
+    width = f"Scherrer {settings.crystallite_size_nm:g} nm" if settings.fwhm_deg is None else f"{settings.fwhm_deg:g}° FWHM"
+    print(f"{len(labels)} {what}, checkpoint {args.ckpt}, rendered at {width}")
     print("| pattern | strongest-peak counts | background / peak | accuracy |\n|---|---:|---:|---:|")
     for name, counts, background, value in rows:
         print(f"| {name} | {counts} | {background} | {value:.3f} |")

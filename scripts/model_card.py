@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 from importlib import metadata
 from pathlib import Path
 
@@ -116,6 +117,7 @@ def card(args: argparse.Namespace) -> str:
         "## What it reads",
         f"- a profile on {info['grid']['start_deg']:g}-{info['grid']['stop_deg']:g}° 2θ in {info['grid']['step_deg']:g}° steps "
         f"at {info['wavelength']} ({info['wavelength_angstrom']:g} Å), maximum 1; measured scans at another wavelength are moved onto it by Bragg's law",
+        f"- {peak_width(info)}",
         f"- read by the network on the `{info.get('axis', {}).get('kind', 'two_theta')}` axis with "
         f"`{info.get('axis', {}).get('intensity', 'linear')}` intensity, beside the pattern's powder-indexing features "
         f"(`{(info.get('features') or {}).get('kind', 'none')}`: lattice-fit figures of merit of the picked line positions)",
@@ -161,6 +163,22 @@ def card(args: argparse.Namespace) -> str:
         except metadata.PackageNotFoundError:
             continue
     return "\n".join(lines) + "\n"
+
+
+def peak_width(info: dict) -> str:
+    """How the model's clean renders (simulated structures, its validation and test patterns) draw their lines, and
+    the widths its training renders were drawn from."""
+    profile = info.get("profile", {})
+    if profile.get("fwhm_deg") is not None:
+        clean = f"{profile['fwhm_deg']:g}° FWHM at every angle"
+    else:
+        size = profile.get("crystallite_size_nm")
+        wavelength, k = info["wavelength_angstrom"], profile.get("scherrer_k", 0.9)
+        fwhm_40 = math.degrees(k * wavelength / (size * 10.0 * math.cos(math.radians(20.0))))
+        clean = f"Scherrer size {size:g} nm ({fwhm_40:.2f}° FWHM at 2θ = 40°)"
+    trained = (info.get("datamodule", {}).get("augment") or {}).get("crystallite_size_nm")
+    drawn = f"; training renders drew sizes log-uniform in {trained[0]:g}-{trained[1]:g} nm" if trained else ""
+    return f"clean renders (a simulated structure, the validation and test patterns) have {profile.get('shape', '?')} lines of {clean}{drawn}"
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -25,3 +25,18 @@ def test_the_monoclinic_fit_line_follows_the_checkpoints_feature_set():
     assert "67 % of monoclinic" in v8 and "`indexing_v8`" in v8
     unmeasured = text(None)
     assert "only some monoclinic" in unmeasured and "%" not in unmeasured
+
+
+def test_the_peak_width_line_gives_the_scherrer_width_at_40_degrees():
+    # FWHM = K λ / (L cos θ): CuKα, K = 0.9, L = 25 nm at 2θ = 40° is 0.0059 rad = 0.34°; 85 nm gives 0.10°
+    info = {"wavelength_angstrom": 1.54184,
+            "profile": {"shape": "pseudo_voigt", "fwhm_deg": None, "crystallite_size_nm": 25.0, "scherrer_k": 0.9},
+            "datamodule": {"augment": {"crystallite_size_nm": [10.0, 60.0]}}}
+    line = SCRIPT["peak_width"](info)
+    assert "25 nm (0.34° FWHM at 2θ = 40°)" in line and "10-60 nm" in line
+    info["profile"]["crystallite_size_nm"] = 85.0
+    assert "(0.10° FWHM" in SCRIPT["peak_width"](info)
+    info["profile"].update(fwhm_deg=0.1, crystallite_size_nm=None)
+    info["datamodule"] = {"augment": None}
+    line = SCRIPT["peak_width"](info)
+    assert "0.1° FWHM at every angle" in line and "training renders" not in line
