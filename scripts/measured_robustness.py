@@ -87,7 +87,10 @@ def main() -> None:
     grid = predictor.grid
     settings = predictor.settings
     if args.crystallite_size_nm is not None:
-        settings = dataclasses.replace(settings, fwhm_deg=None, crystallite_size_nm=args.crystallite_size_nm)
+        try:
+            settings = dataclasses.replace(settings, fwhm_deg=None, crystallite_size_nm=args.crystallite_size_nm)
+        except ValueError as error:
+            parser.error(str(error))
     scan = TwoThetaGrid(grid.start_deg, grid.stop_deg, SCAN_STEP_DEG)
     if args.validation:
         peaks, items, what = validation_items(args.ckpt, predictor, args.data_dir, args.validation, args.seed)

@@ -47,6 +47,8 @@ def main() -> None:
     try:
         predictors = [CrystalSystemPredictor.from_checkpoint(path) for path in args.ckpts]
         sizes = [float(size) for size in args.sizes.split(",")]
+        for size in sizes:  # ProfileSettings refuses a size that is not a positive number of nm
+            dataclasses.replace(predictors[0].settings, fwhm_deg=None, crystallite_size_nm=size)
     except (CheckpointError, ValueError) as error:
         parser.error(str(error))
     first = predictors[0]
