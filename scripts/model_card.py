@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 from importlib import metadata
 from pathlib import Path
 
@@ -22,6 +21,7 @@ import torch
 from omegaconf import OmegaConf
 
 from xrdnet.crystal import CRYSTAL_SYSTEMS
+from xrdnet.xrd.profile import scherrer_fwhm_deg
 from xrdnet.utils.atomic import write_text_atomic
 
 PACKAGES = ("xrdnet", "torch", "lightning", "pymatgen", "pyxtal", "spglib", "numpy")
@@ -173,8 +173,7 @@ def peak_width(info: dict) -> str:
         clean = f"{profile['fwhm_deg']:g}° FWHM at every angle"
     else:
         size = profile.get("crystallite_size_nm")
-        wavelength, k = info["wavelength_angstrom"], profile.get("scherrer_k", 0.9)
-        fwhm_40 = math.degrees(k * wavelength / (size * 10.0 * math.cos(math.radians(20.0))))
+        fwhm_40 = float(scherrer_fwhm_deg(40.0, info["wavelength_angstrom"], size, profile.get("scherrer_k", 0.9)))
         clean = f"Scherrer size {size:g} nm ({fwhm_40:.2f}° FWHM at 2θ = 40°)"
     trained = (info.get("datamodule", {}).get("augment") or {}).get("crystallite_size_nm")
     drawn = f"; training renders drew sizes log-uniform in {trained[0]:g}-{trained[1]:g} nm" if trained else ""

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import math
 import warnings
 
 import numpy as np
@@ -27,11 +26,6 @@ from xrdnet.eval import training_split
 from xrdnet.predictor import CheckpointError, CrystalSystemPredictor
 from xrdnet.pretrained import SHIPPED_CHECKPOINT
 from xrdnet.structures.aflow import AflowPrototypes
-
-
-def fwhm_at_40_deg(size_nm: float, wavelength_angstrom: float, scherrer_k: float) -> float:
-    """Scherrer FWHM (degrees 2θ) at 2θ = 40° of crystallites of size_nm."""
-    return math.degrees(scherrer_k * wavelength_angstrom / (size_nm * 10.0 * math.cos(math.radians(20.0))))
 
 
 def main() -> None:
@@ -47,8 +41,9 @@ def main() -> None:
     try:
         predictors = [CrystalSystemPredictor.from_checkpoint(path) for path in args.ckpts]
         sizes = [float(size) for size in args.sizes.split(",")]
-        for size in sizes:  # ProfileSettings refuses a size that is not a positive number of nm
-            dataclasses.replace(predictors[0].settings, fwhm_deg=None, crystallite_size_nm=size)
+        # ProfileSettings refuses a size that is not a positive number of nm
+        renders = [[dataclasses.replace(predictor.settings, fwhm_deg=None, crystallite_size_nm=size) for predictor in predictors]
+                   for size in sizes]
     except (CheckpointError, ValueError) as error:
         parser.error(str(error))
     first = predictors[0]
@@ -66,14 +61,13 @@ def main() -> None:
     print(f"{len(items)} {what}")
     print("| Scherrer size | FWHM at 40° | " + " | ".join(args.ckpts) + " |")
     print("|---:|---:|" + "---:|" * len(predictors))
-    for size in sizes:
+    for size, settings_of in zip(sizes, renders):
         row = []
-        for predictor in predictors:
-            settings = dataclasses.replace(predictor.settings, fwhm_deg=None, crystallite_size_nm=size)
+        for predictor, settings in zip(predictors, settings_of):
             profiles, labels = render_all(peaks, items, predictor.grid, settings).tensors
             probabilities = predictor.predict_proba(profiles.numpy())
             row.append(float((probabilities.argmax(1) == labels.numpy()).mean()))
-        width = fwhm_at_40_deg(size, first.wavelength_angstrom, first.settings.scherrer_k)
+        width = float(settings_of[0].fwhm_at(40.0, first.wavelength_angstrom))
         print(f"| {size:g} nm | {width:.2f}° | " + " | ".join(f"{value:.4f}" for value in row) + " |", flush=True)
 
 
