@@ -18,8 +18,8 @@ from xrdnet.crystal import CRYSTAL_SYSTEMS, crystal_system_index, same_lattice_c
 from xrdnet.lit.classifier import CrystalSystemClassifier
 from xrdnet.predictor import CrystalSystemPredictor
 from xrdnet.structures.aflow import AflowPrototypes
-from xrdnet.xrd.peaks import XRDSimulator
 from xrdnet.xrd.cell import HOLOHEDRY_ORDER
+from xrdnet.xrd.peaks import XRDSimulator
 from xrdnet.xrd.profile import ProfileSettings, TwoThetaGrid, render_profile
 from xrdnet.xrd.wavelengths import KALPHA_RELATIVE_SPLIT, kalpha_doublet
 
@@ -132,6 +132,8 @@ def test_predict_answers_every_good_file_and_skips_bad_ones(trained, inputs, tmp
         assert {t["crystal_system"] for t in row["top"]} <= set(CRYSTAL_SYSTEMS)
         # the cell of the predicted system, when one indexes the lines (the toy model's calls may have none)
         assert "cell" in row and (row["cell"] is None or row["cell"]["text"].startswith(row["cell"]["lattice"]))
+        simpler = row["more_symmetric_cell"]  # None, or a cell of a system above the call
+        assert simpler is None or HOLOHEDRY_ORDER[simpler["crystal_system"]] > HOLOHEDRY_ORDER[row["top"][0]["crystal_system"]]
         assert (tmp_path / "plots" / f"{Path(name).stem}.png").exists()
     for name in bad:
         assert rows[name]["status"] == "skipped" and name in rows[name]["reason"] and rows[name]["top"] == []
@@ -145,8 +147,8 @@ def test_predict_writes_csv(trained, inputs, tmp_path):
          str(trained["checkpoint"]), "--top-k", "2", "--out", str(out)], tmp_path)
     lines = out.read_text().strip().splitlines()
     assert lines[0].startswith("file,status,reason,uncertain,format,wavelength_angstrom,wavelength,wavelength_from,"
-                               "background,kalpha2,kalpha2_seen,displacement_shift_deg,coverage,cell,crystal_system_1,probability_1,"
-                               "crystal_system_2")
+                               "background,kalpha2,kalpha2_seen,displacement_shift_deg,coverage,cell,more_symmetric_cell,crystal_system_1,"
+                               "probability_1,crystal_system_2")
     assert len(lines) == 3 and ",skipped," in lines[2]
 
 
@@ -344,6 +346,24 @@ def test_the_table_shows_the_cell_or_that_none_indexes_the_lines():
     assert "cell hP a=3.250" in lines[2] and "trigonal-P or hexagonal" in lines[2]
     assert "no orthorhombic cell indexes the lines" in lines[3]
     assert "cell" not in lines[4]  # the fits stop at monoclinic: a triclinic call has no cell to miss
+    assert not any("more symmetric" in line for line in lines)
+
+
+def test_the_table_and_csv_name_a_more_symmetric_cell_that_indexes_the_lines(tmp_path):
+    import csv
+
+    from xrdnet.predict import format_table, write_results
+
+    cubic = {"crystal_system": "cubic", "lattice": "cI", "text": "cI a=8.866 Å, 16/16 lines, M=440"}
+    row = {"file": "brass.xy", "status": "ok", "reason": "", "uncertain": False, "more_symmetric_cell": cubic,
+           "cell": {"lattice": "hP", "text": "hP a=5.119 c=6.270 Å, 15/16 lines, M=333"},
+           "top": [{"crystal_system": "hexagonal", "probability": 0.84}]}
+    line = format_table([row]).splitlines()[1]
+    assert "cell hP a=5.119" in line and "a more symmetric cubic cell indexes them too: cI a=8.866 Å" in line
+    write_results(tmp_path / "out.csv", [row])
+    record = next(csv.DictReader((tmp_path / "out.csv").read_text().splitlines()))
+    assert record["more_symmetric_cell"] == "cubic: cI a=8.866 Å, 16/16 lines, M=440"
+    assert record["cell"].startswith("hP a=5.119")
 
 
 def test_fresh_synthetic_crystals_keep_the_checkpoints_generator_with_another_seed():

@@ -10,7 +10,8 @@ resampled onto its 2θ grid and normalized, and cleared of a sample displacement
 find (--displacement). Files that cannot be read are reported as skipped with the reason; every
 other file still gets an answer. Each answer carries the cell of the predicted system that indexes the
 pattern's lines, when one does (lattice, a b c in Å, β for monoclinic, lines indexed, figure of merit M),
-for checking the call as an indexing program's answer is checked.
+for checking the call as an indexing program's answer is checked, and the cell of a more symmetric system
+when one indexes the lines about as well (what an indexing program would report instead).
 """
 
 from __future__ import annotations
@@ -56,10 +57,14 @@ def predict_files(files: list[Path], predictor, wavelength: str | float | None =
                   threshold: float = 0.5, background: str = "rolling_ball", plot_dir: Path | None = None,
                   kalpha2: str = "auto", displacement: str = "auto") -> list[dict]:
     """One result per file: {"file", "status": "ok"|"skipped", "reason", "top": [...], "uncertain", "preprocessing",
-    "cell"}; "cell": the cell of the predicted system that indexes the pattern's lines (`xrdnet.xrd.cell`), or None.
+    "cell", "more_symmetric_cell"}; "cell": the cell of the predicted system that indexes the pattern's lines
+    (`xrdnet.xrd.cell`), or None; "more_symmetric_cell": the cell of a more symmetric system that an indexing program
+    would report instead (`xrd.cell.more_symmetric_cell`, with its "crystal_system"), or None.
 
     wavelength: of every measured scan (None: the one its file records, else the predictor's default).
     """
+    from xrdnet.xrd.cell import more_symmetric_cell, more_symmetric_systems
+
     results, profiles, ok_rows = [], [], []
     for path in files:
         try:
@@ -79,11 +84,18 @@ def predict_files(files: list[Path], predictor, wavelength: str | float | None =
             order = np.argsort(-p)[:top_k]
             results[row]["top"] = [{"crystal_system": predictor.class_names[i], "probability": round(float(p[i]), 4)} for i in order]
             results[row]["uncertain"] = bool(p[order[0]] < threshold)
-            cell = predictor.cell(profile, predictor.class_names[order[0]])
-            results[row]["cell"] = None if cell is None else {**cell.as_dict(), "text": cell.describe()}
+            call = predictor.class_names[order[0]]
+            cells = predictor.cells(profile, (call, *more_symmetric_systems(call)))
+            results[row]["cell"] = _cell_record(cells[call])
+            simpler = more_symmetric_cell(call, cells)
+            results[row]["more_symmetric_cell"] = None if simpler is None else {"crystal_system": simpler[0], **_cell_record(simpler[1])}
         if plot_dir is not None:
             _plot_inputs(plot_dir, [results[r] for r in ok_rows], profiles, predictor)
     return results
+
+
+def _cell_record(cell) -> dict | None:
+    return None if cell is None else {**cell.as_dict(), "text": cell.describe()}
 
 
 def _reason(path: Path, error: Exception) -> str:
@@ -120,6 +132,9 @@ def format_table(results: list[dict]) -> str:
             notes.append(f"cell {row['cell']['text']}" + HEXAGONAL_LATTICE_NOTE * (row["cell"]["lattice"] == "hP"))
         elif row["top"][0]["crystal_system"] in SYSTEM_LATTICES:
             notes.append(f"no {row['top'][0]['crystal_system']} cell indexes the lines")
+        if row.get("more_symmetric_cell"):
+            simpler = row["more_symmetric_cell"]
+            notes.append(f"a more symmetric {simpler['crystal_system']} cell indexes them too: {simpler['text']}")
         lines.append(f"{Path(row['file']).name:<40} {top:<42} {'; '.join(notes)}")
     return "\n".join(lines)
 
@@ -132,18 +147,24 @@ def write_results(path: Path, results: list[dict]) -> None:
         width = max((len(r["top"]) for r in results), default=0)
         buffer = io.StringIO()
         writer = csv.writer(buffer)
-        writer.writerow(["file", "status", "reason", "uncertain", *PREPROCESSING_FIELDS, "cell"]
+        writer.writerow(["file", "status", "reason", "uncertain", *PREPROCESSING_FIELDS, "cell", "more_symmetric_cell"]
                         + [f"{kind}_{k + 1}" for k in range(width) for kind in ("crystal_system", "probability")])
         for row in results:
             steps = row.get("preprocessing", {})
             cells = [row["file"], row["status"], row["reason"], row.get("uncertain", ""),
-                     *(steps.get(field, "") for field in PREPROCESSING_FIELDS), (row.get("cell") or {}).get("text", "")]
+                     *(steps.get(field, "") for field in PREPROCESSING_FIELDS), (row.get("cell") or {}).get("text", ""),
+                     _more_symmetric_text(row)]
             for top in row["top"]:
                 cells += [top["crystal_system"], top["probability"]]
             writer.writerow(cells)
         write_text_atomic(path, buffer.getvalue())
     else:
         write_json_atomic(path, results)
+
+
+def _more_symmetric_text(row: dict) -> str:
+    simpler = row.get("more_symmetric_cell")
+    return f"{simpler['crystal_system']}: {simpler['text']}" if simpler else ""
 
 
 def argument_parser() -> argparse.ArgumentParser:

@@ -6,7 +6,8 @@ import pytest
 
 from xrdnet.crystal import CRYSTAL_SYSTEMS
 from xrdnet.structures.reference import REFERENCE_STRUCTURES
-from xrdnet.xrd.cell import IndexedCell, index_lines, index_profile, index_profile_systems, lines_admit_call
+from xrdnet.xrd.cell import (IndexedCell, index_lines, index_profile, index_profile_systems, lines_admit_call,
+                             more_symmetric_cell, more_symmetric_systems)
 from xrdnet.xrd.peaks import XRDSimulator
 from xrdnet.xrd.profile import ProfileSettings, TwoThetaGrid, render_profile
 
@@ -126,3 +127,48 @@ def test_a_less_symmetric_call_is_never_admitted():
     assert not lines_admit_call("tetragonal", tetragonal, "cubic", cubic)
     assert lines_admit_call("cubic", cubic, "tetragonal", tetragonal)  # the reverse: a cubic call of these lines stands
     assert not lines_admit_call("cubic", None, "tetragonal", tetragonal)  # no cell: nothing admitted
+
+
+def test_more_symmetric_systems_rank_by_holohedry_and_leave_out_a_trigonal_calls_own_lattice():
+    assert more_symmetric_systems("orthorhombic") == ("cubic", "tetragonal", "trigonal", "hexagonal")
+    assert more_symmetric_systems("triclinic") == ("cubic", "tetragonal", "trigonal", "hexagonal", "orthorhombic", "monoclinic")
+    assert more_symmetric_systems("trigonal") == ("cubic", "tetragonal")  # hP is a trigonal call's own lattice
+    assert more_symmetric_systems("hexagonal") == ("cubic",)
+    assert more_symmetric_systems("cubic") == ()
+
+
+def test_silicon_lines_called_tetragonal_name_the_cubic_cell_an_indexing_program_reports():
+    # silicon's six lines index in a tetragonal cell (a = c) and in the cubic one: an indexing program reports
+    # the most symmetric lattice, so a tetragonal call of them points to the cubic cell
+    lines = np.array([28.443, 47.303, 56.122, 69.130, 76.377, 88.029])
+    cells = {system: index_lines(lines, CU_KA1, system) for system in ("tetragonal", *more_symmetric_systems("tetragonal"))}
+    system, cell = more_symmetric_cell("tetragonal", cells)
+    assert system == "cubic" and cell.lattice == "cF" and abs(cell.a - 5.431) < 0.002
+    assert more_symmetric_cell("cubic", {"cubic": cells["cubic"]}) is None  # nothing above cubic
+
+
+@pytest.mark.parametrize("b, expected", [(4.002, "tetragonal"), (4.30, None)])
+def test_an_orthorhombic_call_points_to_a_tetragonal_cell_only_where_the_lines_cannot_split(b, expected):
+    # a = 4.000, b = 4.002 Å: hkl and khl lie within a line width, a tetragonal cell indexes every line;
+    # b = 4.30 splits them, the tetragonal fit leaves lines unindexed and no more symmetric cell is named
+    peaks = XRDSimulator(CU_KA1).simulate(_orthorhombic_structure(4.0, b, 6.0))
+    profile = render_profile(peaks.two_theta, peaks.intensity, GRID, SETTINGS, CU_KA1)
+    cells = index_profile_systems(profile, GRID.points, CU_KA1, ("orthorhombic", *more_symmetric_systems("orthorhombic")),
+                                  curvature=True)
+    found = more_symmetric_cell("orthorhombic", cells)
+    assert (found and found[0]) == expected
+
+
+def test_a_more_symmetric_cell_must_index_as_many_lines_as_the_calls_own():
+    def cell(fraction, m):
+        return IndexedCell("cP", 4.0, 4.0, 4.0, 90.0, 90.0, 90.0, fraction, m, 20)
+
+    assert more_symmetric_cell("hexagonal", {"hexagonal": cell(0.90, 300.0), "cubic": cell(1.0, 400.0)})[0] == "cubic"
+    assert more_symmetric_cell("hexagonal", {"hexagonal": cell(1.0, 300.0), "cubic": cell(0.95, 400.0)}) is None
+    assert more_symmetric_cell("hexagonal", {"hexagonal": None, "cubic": cell(1.0, 8.0)}) is None  # M below 10
+    assert more_symmetric_cell("hexagonal", {"hexagonal": None, "cubic": None}) is None
+    # a supercell that indexes as many lines at under half the best M is not reported; the better cell is
+    assert more_symmetric_cell("orthorhombic", {"orthorhombic": cell(0.9, 387.0), "cubic": cell(1.0, 130.0)}) is None
+    found = more_symmetric_cell("orthorhombic", {"orthorhombic": cell(0.9, 387.0), "cubic": cell(1.0, 130.0),
+                                                 "tetragonal": cell(1.0, 451.0)})
+    assert found[0] == "tetragonal"

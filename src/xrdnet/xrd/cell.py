@@ -180,6 +180,8 @@ HOLOHEDRY_ORDER = {"triclinic": 2, "monoclinic": 4, "orthorhombic": 8, "trigonal
 # cell does, with de Wolff M at least this (above ~10 a cell is usually right)
 ADMITTING_FRACTION = 0.95
 ADMITTING_FIGURE_OF_MERIT = 10.0
+# a more symmetric cell is reported beside a call when its M is at least this share of the best rival's
+RIVAL_FIGURE_OF_MERIT_SHARE = 0.5
 
 
 def lines_admit_call(called_system: str, called_cell: IndexedCell | None,
@@ -197,3 +199,32 @@ def lines_admit_call(called_system: str, called_cell: IndexedCell | None,
     true_fraction = true_cell.fraction_indexed if true_cell is not None else 0.0
     return (called_cell.fraction_indexed >= max(true_fraction, ADMITTING_FRACTION)
             and called_cell.figure_of_merit >= ADMITTING_FIGURE_OF_MERIT)
+
+
+def more_symmetric_systems(called_system: str) -> tuple[str, ...]:
+    """The systems with a lattice fit whose holohedry is of higher order than the called system's; hexagonal is left
+    out for a trigonal call, as its lattice (hP) is one of the trigonal call's own."""
+    return tuple(system for system in SYSTEM_LATTICES
+                 if HOLOHEDRY_ORDER[system] > HOLOHEDRY_ORDER[called_system]
+                 and not (called_system == "trigonal" and system == "hexagonal"))
+
+
+def more_symmetric_cell(called_system: str, cells: dict[str, IndexedCell | None]) -> tuple[str, IndexedCell] | None:
+    """The most symmetric system above the call whose cell an indexing program would report instead: it indexes at
+    least ADMITTING_FRACTION of the lines, and no fewer than the called system's cell does, with de Wolff M of at
+    least ADMITTING_FIGURE_OF_MERIT and at least RIVAL_FIGURE_OF_MERIT_SHARE of the best M among those cells and the
+    call's (indexing programs report the most symmetric lattice that indexes the lines about as well as any).
+
+    The share guards against supercells: a 12 Å cubic cell indexes every line of a 4 × 4 × 6 Å tetragonal one
+    exactly, at a de Wolff M several times lower, as its many calculated lines leave most positions empty.
+    cells: the cells of the same lines by system (`index_lines`; None where none indexes them), holding the called
+    system's and those of `more_symmetric_systems(called_system)`. None when no such cell exists.
+    """
+    called = cells.get(called_system)
+    floor = max(called.fraction_indexed if called is not None else 0.0, ADMITTING_FRACTION)
+    indexing = [(system, cells[system]) for system in more_symmetric_systems(called_system)
+                if cells.get(system) is not None and cells[system].fraction_indexed >= floor]
+    best = max([cell.figure_of_merit for _, cell in indexing] + [called.figure_of_merit if called is not None else 0.0])
+    admitted = [(system, cell) for system, cell in indexing
+                if cell.figure_of_merit >= max(ADMITTING_FIGURE_OF_MERIT, RIVAL_FIGURE_OF_MERIT_SHARE * best)]
+    return max(admitted, key=lambda pair: HOLOHEDRY_ORDER[pair[0]], default=None)
