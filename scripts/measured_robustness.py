@@ -23,7 +23,6 @@ checkpoints trained at different clean widths are then scored on the same scans.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import warnings
 
 import numpy as np
@@ -88,7 +87,7 @@ def main() -> None:
     settings = predictor.settings
     if args.crystallite_size_nm is not None:
         try:
-            settings = dataclasses.replace(settings, fwhm_deg=None, crystallite_size_nm=args.crystallite_size_nm)
+            settings = settings.with_crystallite_size(args.crystallite_size_nm)
         except ValueError as error:
             parser.error(str(error))
     scan = TwoThetaGrid(grid.start_deg, grid.stop_deg, SCAN_STEP_DEG)

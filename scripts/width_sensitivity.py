@@ -15,17 +15,17 @@ synthetic validation split (seeded by --seed), the set to choose on; without it,
 from __future__ import annotations
 
 import argparse
-import dataclasses
+import sys
 import warnings
 
 import numpy as np
 
 from xrdnet.data.dataset import build_or_load
 from xrdnet.data.datamodule import render_all
-from xrdnet.eval import training_split
 from xrdnet.predictor import CheckpointError, CrystalSystemPredictor
 from xrdnet.pretrained import SHIPPED_CHECKPOINT
 from xrdnet.structures.aflow import AflowPrototypes
+from measured_robustness import validation_items  # the sibling study's validation draw
 
 
 def main() -> None:
@@ -42,22 +42,16 @@ def main() -> None:
         predictors = [CrystalSystemPredictor.from_checkpoint(path) for path in args.ckpts]
         sizes = [float(size) for size in args.sizes.split(",")]
         # ProfileSettings refuses a size that is not a positive number of nm
-        renders = [[dataclasses.replace(predictor.settings, fwhm_deg=None, crystallite_size_nm=size) for predictor in predictors]
-                   for size in sizes]
+        renders = [[predictor.settings.with_crystallite_size(size) for predictor in predictors] for size in sizes]
     except (CheckpointError, ValueError) as error:
         parser.error(str(error))
     first = predictors[0]
     if args.validation is None:
         peaks = build_or_load(args.data_dir, AflowPrototypes(), first.simulator)
         items, what = np.arange(len(peaks)), "AFLOW prototypes"
-    else:
-        datamodule = training_split(args.ckpts[0], first, args.data_dir)
-        if datamodule is None:
-            parser.error(f"{args.ckpts[0]}: the checkpoint records no training data, so it has no validation split")
-        validation = datamodule.split_indices["val"]
-        n = validation.size if args.validation <= 0 else min(args.validation, validation.size)
-        items = np.sort(np.random.default_rng(args.seed).choice(validation, n, replace=False))
-        peaks, what = datamodule.peaks, f"synthetic validation crystals (of {validation.size}, seed {args.seed})"
+    else:  # 0 (or less): the whole split, as validation_items draws at most the split's size
+        n = args.validation if args.validation > 0 else sys.maxsize
+        peaks, items, what = validation_items(args.ckpts[0], first, args.data_dir, n, args.seed)
     print(f"{len(items)} {what}")
     print("| Scherrer size | FWHM at 40° | " + " | ".join(args.ckpts) + " |")
     print("|---:|---:|" + "---:|" * len(predictors))

@@ -299,7 +299,7 @@ class PeakAugmenter:
             return dataclasses.replace(self.settings, fwhm_deg=rng.uniform(*self.fwhm_deg))
         if self.crystallite_size_nm:
             size = np.exp(rng.uniform(*np.log(self.crystallite_size_nm)))
-            return dataclasses.replace(self.settings, fwhm_deg=None, crystallite_size_nm=size)
+            return self.settings.with_crystallite_size(size)
         return self.settings
 
     def _noise_variance(self, profile: np.ndarray, rng: np.random.Generator) -> np.ndarray | None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import functools
 import math
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 
 import numpy as np
 from scipy import fft as sp_fft
@@ -180,6 +180,11 @@ class ProfileSettings:
         if self.fwhm_deg is not None:
             return np.full(np.shape(cos_theta), self.fwhm_deg)
         return _scherrer_from_cos(cos_theta, wavelength_angstrom, self.crystallite_size_nm, self.scherrer_k)
+
+    def with_crystallite_size(self, crystallite_size_nm: float) -> ProfileSettings:
+        """These settings with Scherrer widths of crystallite size L (nm) instead of their own width (a fixed fwhm_deg
+        is cleared, as it would otherwise win); ValueError when L is not a positive number of nm."""
+        return replace(self, fwhm_deg=None, crystallite_size_nm=crystallite_size_nm)
 
     def fwhm_at(self, two_theta_deg: np.ndarray, wavelength_angstrom: float) -> np.ndarray:
         """FWHM in degrees 2θ of peaks at two_theta_deg (degrees) for wavelength λ (Å)."""
