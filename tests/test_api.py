@@ -76,3 +76,16 @@ def test_bad_inputs_give_one_line_naming_them(model, tmp_path):
         model.predict_pattern(np.linspace(10, 80, 100), np.ones(100), wavelength="CuKa1", kalpha2="strip")
     with pytest.raises(ValueError, match="only 3 data points"):
         model.predict_pattern([10, 20, 30], [1, 2, 3])
+
+
+def test_a_call_below_the_lattice_the_lines_index_in_names_the_more_symmetric_cell(model, monkeypatch):
+    """The API reports what xrdnet-predict notes: silicon's lines called tetragonal index in the cF 5.431 Å cell."""
+    silicon = Structure.from_spacegroup("Fd-3m", Lattice.cubic(5.431), ["Si"], [[0, 0, 0]])
+    assert model.predict(silicon).top == "cubic" and model.predict(silicon).more_symmetric_cell is None
+    tetragonal = np.eye(len(model.class_names))[model.class_names.index("tetragonal")]
+    monkeypatch.setattr(model.predictor, "predict_proba", lambda profiles, *args: np.tile(tetragonal, (len(profiles), 1)))
+    result = model.predict(silicon)
+    assert result.top == "tetragonal" and result.cell is not None and result.cell.lattice.startswith("t")
+    system, cell = result.more_symmetric_cell
+    assert system == "cubic" and cell.lattice == "cF" and cell.a == pytest.approx(5.431, abs=0.01)
+    assert result.as_dict()["more_symmetric_cell"]["crystal_system"] == "cubic"

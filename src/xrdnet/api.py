@@ -5,6 +5,7 @@
     result = model.predict(structure)            # a pymatgen Structure, a CIF or scan file, or a list of them
     result.top, result.probabilities             # 'cubic', {'triclinic': 0.01, ..., 'cubic': 0.93}
     result.cell                                  # the cubic cell that indexes its lines (or None)
+    result.more_symmetric_cell                   # (system, cell) an indexing program would report instead (or None)
     model.predict_pattern(two_theta, intensity, wavelength="CuKa")
     two_theta, intensity = xrdnet.simulate(structure)   # the profile on the model's 2θ grid
 
@@ -38,12 +39,16 @@ class Prediction:
     preprocessing: what was done to a measured scan (wavelength used and where it came from, background,
     Kα2, grid coverage), or how a structure was turned into a profile.
     cell: the cell of the top crystal system that indexes the pattern's lines (`xrdnet.xrd.cell`), or None.
+    more_symmetric_cell: (crystal system, cell) of a more symmetric system whose cell indexes the lines about as well,
+    the one an indexing program would report (`xrdnet.xrd.cell.more_symmetric_cell`), or None. The call stays the
+    model's; xrdnet-predict prints the same note.
     """
 
     probabilities: dict[str, float]
     source: str
     preprocessing: dict = field(default_factory=dict)
     cell: IndexedCell | None = None
+    more_symmetric_cell: tuple[str, IndexedCell] | None = None
 
     @property
     def top(self) -> str:
@@ -60,7 +65,9 @@ class Prediction:
 
     def as_dict(self) -> dict:
         return {"source": self.source, "top": self.top, "probabilities": dict(self.probabilities),
-                "preprocessing": dict(self.preprocessing), "cell": None if self.cell is None else self.cell.as_dict()}
+                "preprocessing": dict(self.preprocessing), "cell": None if self.cell is None else self.cell.as_dict(),
+                "more_symmetric_cell": None if self.more_symmetric_cell is None else {
+                    "crystal_system": self.more_symmetric_cell[0], **self.more_symmetric_cell[1].as_dict()}}
 
     def __str__(self) -> str:
         listed = ", ".join(f"{name} {p:.2f}" for name, p in self.ranked(3))
@@ -132,9 +139,12 @@ class Model:
 
     def _predictions(self, profiles: list[np.ndarray], sources: list[str], steps: list[dict]) -> list[Prediction]:
         probabilities = self.predictor.predict_proba(np.stack(profiles))
-        return [Prediction({name: float(p) for name, p in zip(self.class_names, row)}, source, done,
-                           self.predictor.cell(profile, self.class_names[int(np.argmax(row))]))
-                for profile, row, source, done in zip(profiles, probabilities, sources, steps)]
+        predictions = []
+        for profile, row, source, done in zip(profiles, probabilities, sources, steps):
+            cell, simpler = self.predictor.call_cells(profile, self.class_names[int(np.argmax(row))])
+            predictions.append(Prediction({name: float(p) for name, p in zip(self.class_names, row)}, source, done,
+                                          cell, simpler))
+        return predictions
 
     def __repr__(self) -> str:
         return f"Model({str(self.checkpoint)!r}, classes={len(self.class_names)}, λ={self.wavelength_angstrom:g} Å)"

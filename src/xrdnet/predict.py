@@ -63,8 +63,6 @@ def predict_files(files: list[Path], predictor, wavelength: str | float | None =
 
     wavelength: of every measured scan (None: the one its file records, else the predictor's default).
     """
-    from xrdnet.xrd.cell import more_symmetric_cell, more_symmetric_systems
-
     results, profiles, ok_rows = [], [], []
     for path in files:
         try:
@@ -85,9 +83,8 @@ def predict_files(files: list[Path], predictor, wavelength: str | float | None =
             results[row]["top"] = [{"crystal_system": predictor.class_names[i], "probability": round(float(p[i]), 4)} for i in order]
             results[row]["uncertain"] = bool(p[order[0]] < threshold)
             call = predictor.class_names[order[0]]
-            cells = predictor.cells(profile, (call, *more_symmetric_systems(call)))
-            results[row]["cell"] = _cell_record(cells[call])
-            simpler = more_symmetric_cell(call, cells)
+            cell, simpler = predictor.call_cells(profile, call)
+            results[row]["cell"] = _cell_record(cell)
             results[row]["more_symmetric_cell"] = None if simpler is None else {"crystal_system": simpler[0], **_cell_record(simpler[1])}
         if plot_dir is not None:
             _plot_inputs(plot_dir, [results[r] for r in ok_rows], profiles, predictor)

@@ -23,7 +23,7 @@ from pymatgen.core import Structure
 from xrdnet.data.features import feature_set, profile_features
 from xrdnet.lit.classifier import CHECKPOINT_FORMAT, CHECKPOINT_FORMAT_KEY, CrystalSystemClassifier
 from xrdnet.utils.errors import first_line
-from xrdnet.xrd.cell import IndexedCell, index_profile_systems
+from xrdnet.xrd.cell import IndexedCell, index_profile_systems, more_symmetric_cell, more_symmetric_systems
 from xrdnet.xrd.peaks import XRDSimulator
 from xrdnet.xrd.profile import ProfileSettings, TwoThetaGrid, render_profile
 from xrdnet.xrd.wavelengths import Radiation
@@ -130,6 +130,12 @@ class CrystalSystemPredictor:
         """The cell of `crystal_system` that indexes the lines of a profile on the model's grid, picked as the
         model's feature set picks them (None: no cell of that system indexes them, or triclinic)."""
         return self.cells(profile, (crystal_system,))[crystal_system]
+
+    def call_cells(self, profile: np.ndarray, crystal_system: str) -> tuple[IndexedCell | None, tuple[str, IndexedCell] | None]:
+        """`cell` of the called crystal_system, and (system, cell) of a more symmetric system whose cell an indexing
+        program would report instead (`xrd.cell.more_symmetric_cell`; None when none does), the lines picked once."""
+        cells = self.cells(profile, (crystal_system, *more_symmetric_systems(crystal_system)))
+        return cells[crystal_system], more_symmetric_cell(crystal_system, cells)
 
     def cells(self, profile: np.ndarray, crystal_systems) -> dict[str, IndexedCell | None]:
         """`cell` of each of crystal_systems, the profile's lines picked once."""
