@@ -9,6 +9,8 @@ number 1-230) belongs to exactly one crystal system:
 
 from __future__ import annotations
 
+import functools
+
 CRYSTAL_SYSTEMS: tuple[str, ...] = (
     "triclinic",
     "monoclinic",
@@ -58,3 +60,45 @@ def same_lattice_confusion(true_system: str, predicted_system: str, space_group:
     if {true_system, predicted_system} != {"trigonal", "hexagonal"}:
         return False
     return true_system == "hexagonal" or is_trigonal_p(space_group)
+
+
+# Bravais lattices, with the primitive hexagonal lattice split by system (trigonal-P, hexagonal) so that every
+# class names one crystal system; S: one-face-centred (A, B or C). Finer than the seven systems, they carry
+# what the systems leave out: centring, seen in powder data as the lines its reflection conditions remove.
+BRAVAIS_LATTICES: tuple[str, ...] = (
+    "aP", "mP", "mS", "oP", "oS", "oI", "oF", "tP", "tI", "hR", "hP-trigonal", "hP-hexagonal", "cP", "cI", "cF",
+)
+
+# finer labels an auxiliary training target can use -> their number of classes
+AUXILIARY_TARGETS = {"lattice": len(BRAVAIS_LATTICES), "space_group": 230}
+
+
+def bravais_lattice_index(space_group: int) -> int:
+    """Index into BRAVAIS_LATTICES of an International Tables space-group number (its symbol's centring letter)."""
+    system = CRYSTAL_SYSTEMS[crystal_system_index(space_group)]
+    centring = _centring_letter(int(space_group))
+    if system == "trigonal":
+        name = "hR" if centring == "R" else "hP-trigonal"
+    elif system == "hexagonal":
+        name = "hP-hexagonal"
+    else:
+        family = {"triclinic": "a", "monoclinic": "m", "orthorhombic": "o", "tetragonal": "t", "cubic": "c"}[system]
+        name = family + ("S" if centring in "ABC" else centring)
+    return BRAVAIS_LATTICES.index(name)
+
+
+def auxiliary_label(target: str, space_group: int) -> int:
+    """Class index of a space group under an AUXILIARY_TARGETS label: its Bravais lattice or the group itself (0-229)."""
+    if target == "lattice":
+        return bravais_lattice_index(space_group)
+    if target == "space_group":
+        crystal_system_index(space_group)  # range check
+        return int(space_group) - 1
+    raise ValueError(f"unknown auxiliary target {target!r}; options: {', '.join(AUXILIARY_TARGETS)}")
+
+
+@functools.lru_cache(maxsize=None)
+def _centring_letter(space_group: int) -> str:
+    from pymatgen.symmetry.groups import SpaceGroup
+
+    return SpaceGroup.from_int_number(space_group).symbol[0]

@@ -11,7 +11,7 @@ import torch
 from lightning import LightningDataModule
 from torch.utils.data import DataLoader, Dataset, IterableDataset, TensorDataset, get_worker_info
 
-from xrdnet.crystal import CRYSTAL_SYSTEMS, NUM_CLASSES
+from xrdnet.crystal import AUXILIARY_TARGETS, CRYSTAL_SYSTEMS, NUM_CLASSES, auxiliary_label
 from xrdnet.data.augment import PeakAugmenter
 from xrdnet.data.dataset import (DEFAULT_CHUNK_SIZE, DEFAULT_MAX_SKIP_FRACTION, ITEM_ERRORS, MANIFEST_FILE, DatasetError,
                                   PeakListSet, build_or_load, dataset_folder)
@@ -65,18 +65,21 @@ class RenderedPeaks(Dataset):
     """
 
     def __init__(self, peaks: PeakListSet, indices: np.ndarray, grid: TwoThetaGrid, settings: ProfileSettings,
-                 augmenter: PeakAugmenter | None, features: np.ndarray | None = None):
+                 augmenter: PeakAugmenter | None, features: np.ndarray | None = None,
+                 auxiliary_labels: np.ndarray | None = None):
         self.peaks, self.indices, self.grid, self.settings, self.augmenter = peaks, indices, grid, settings, augmenter
         # per-item features appended to each profile: (copies, len(peaks), n), one copy drawn per access; or None
         self.features = features
+        # per-item finer labels (len(peaks),) for an auxiliary loss: items are then (profile, label, auxiliary label)
+        self.auxiliary_labels = auxiliary_labels
 
     def __len__(self) -> int:
         return len(self.indices)
 
-    def __getitem__(self, position: int) -> tuple[torch.Tensor, int]:
+    def __getitem__(self, position: int) -> tuple:
         return self._item(position, self._generator())
 
-    def __getitems__(self, positions: list[int]) -> list[tuple[torch.Tensor, int]]:
+    def __getitems__(self, positions: list[int]) -> list[tuple]:
         """A batch of items (the DataLoader's batched fetch): one generator serves them all, since seeding
         one per item was a measurable part of the pipeline's cost (README, Performance)."""
         rng = self._generator()
@@ -88,7 +91,7 @@ class RenderedPeaks(Dataset):
             return None
         return np.random.default_rng(int(torch.randint(0, 2**62, ()).item()))
 
-    def _item(self, position: int, rng: np.random.Generator | None) -> tuple[torch.Tensor, int]:
+    def _item(self, position: int, rng: np.random.Generator | None) -> tuple:
         index = int(self.indices[position])
         two_theta, intensity = self.peaks.peaks(index)
         wavelength = self.peaks.wavelength_angstrom
@@ -99,7 +102,8 @@ class RenderedPeaks(Dataset):
         if self.features is not None:
             copy = int(rng.integers(len(self.features))) if len(self.features) > 1 else 0
             profile = np.concatenate([profile, self.features[copy, index]])
-        return torch.from_numpy(np.asarray(profile, dtype=np.float32)), int(self.peaks.labels[index])
+        item = torch.from_numpy(np.asarray(profile, dtype=np.float32)), int(self.peaks.labels[index])
+        return item if self.auxiliary_labels is None else (*item, int(self.auxiliary_labels[index]))
 
 
 # Spare crystals (replacing the ones that cannot be used) have indices this much higher than the
@@ -120,9 +124,10 @@ class FreshCrystals(IterableDataset):
     """
 
     def __init__(self, source: StructureSource, simulator: XRDSimulator, augmenter: PeakAugmenter,
-                 per_epoch: int, first_index: int, seed: int):
+                 per_epoch: int, first_index: int, seed: int, auxiliary_target: str | None = None):
         self.source, self.simulator, self.augmenter = source, simulator, augmenter
         self.per_epoch, self.first_index, self.seed = per_epoch, first_index, seed
+        self.auxiliary_target = auxiliary_target  # items are (profile, label, its auxiliary_label) when set
         self.epoch = 0
         # (rank, world size) of the process that iterates; set by EpochAwareLoader in the main
         # process, since loader workers started by spawn do not see torch.distributed's group
@@ -155,7 +160,9 @@ class FreshCrystals(IterableDataset):
             rng = np.random.default_rng([self.seed, self.epoch, k])
             profile = self.augmenter(peaks.two_theta, peaks.intensity, peaks.wavelength, rng)
             quota -= 1
-            yield torch.from_numpy(np.asarray(profile, dtype=np.float32)), int(item.label)
+            fetched = torch.from_numpy(np.asarray(profile, dtype=np.float32)), int(item.label)
+            yield fetched if self.auxiliary_target is None else (
+                *fetched, auxiliary_label(self.auxiliary_target, item.space_group))
 
 
 class EpochAwareLoader(DataLoader):
@@ -226,6 +233,9 @@ class XRDDataModule(LightningDataModule):
             epoch in the loader workers (val/test stay the fixed dataset's splits); it needs a
             source with items past its length (`unbounded`, e.g. synthetic).
         fresh_per_epoch: crystals per epoch in on_the_fly mode, shared out over the DDP ranks.
+        auxiliary_target: a finer label of each training crystal (xrdnet.crystal.AUXILIARY_TARGETS: 'lattice',
+            its Bravais lattice; 'space_group') that training batches carry as a third element, for the
+            model's auxiliary loss; validation and test batches stay (profile, label). null: none.
 
     `simulation.two_theta_range` null or absent: the grid's range, widened by what augmentation can
     move a peak by (PeakAugmenter.simulation_range), so every peak that can reach the grid is simulated.
@@ -253,6 +263,7 @@ class XRDDataModule(LightningDataModule):
         fresh_per_epoch: int = 10000,
         build_chunk_size: int = DEFAULT_CHUNK_SIZE,
         max_skip_fraction: float | None = DEFAULT_MAX_SKIP_FRACTION,
+        auxiliary_target: str | None = None,
     ):
         super().__init__()
         self.source, self.real_source, self.data_dir = source, real_source, data_dir
@@ -284,6 +295,9 @@ class XRDDataModule(LightningDataModule):
             raise ValueError(f"train_mode=on_the_fly needs new crystals every epoch, but the {source.kind} source has "
                              f"only its {len(source)} items; use train_mode=cached or a synthetic source")
         self.train_mode, self.fresh_per_epoch = train_mode, fresh_per_epoch
+        if auxiliary_target is not None and auxiliary_target not in AUXILIARY_TARGETS:
+            raise ValueError(f"unknown auxiliary_target {auxiliary_target!r}; options: {', '.join(AUXILIARY_TARGETS)} or null")
+        self.auxiliary_target = auxiliary_target
         self.peaks: PeakListSet | None = None
         self.real_peaks: PeakListSet | None = None
         self.split_indices: dict[str, np.ndarray] = {}
@@ -356,10 +370,14 @@ class XRDDataModule(LightningDataModule):
             self.feature_scale = self.feature_table[0, train].std(axis=0) + 1e-6
         if self.train_mode == "on_the_fly":
             self.train_set = FreshCrystals(self.source, self.simulator, augmenter, self.fresh_per_epoch,
-                                           first_index=len(self.source), seed=self.split_seed)
+                                           first_index=len(self.source), seed=self.split_seed,
+                                           auxiliary_target=self.auxiliary_target)
         else:
+            auxiliary_labels = None if self.auxiliary_target is None else np.array(
+                [auxiliary_label(self.auxiliary_target, group) for group in self.peaks.space_groups], dtype=np.int64)
             self.train_set = RenderedPeaks(self.peaks, train, self.grid, self.settings,
-                                           augmenter if self.augment_config else None, self.feature_table)
+                                           augmenter if self.augment_config else None, self.feature_table,
+                                           auxiliary_labels)
         clean_features = None if self.feature_table is None else self.feature_table[0]
         self.val_set = render_all(self.peaks, val, self.grid, self.settings, clean_features)
         self.test_set = render_all(self.peaks, test, self.grid, self.settings, clean_features)
@@ -448,4 +466,7 @@ class XRDDataModule(LightningDataModule):
                 "test_split_sha256": split_fingerprint(self.peaks, self.split_indices["test"])}
 
     def model_kwargs(self) -> dict:
-        return {"input_length": self.grid.n_points, "class_weights": self.class_weights(), "data_info": self.describe()}
+        kwargs = {"input_length": self.grid.n_points, "class_weights": self.class_weights(), "data_info": self.describe()}
+        if self.auxiliary_target is not None:  # training batches carry the finer label as a third element
+            kwargs["auxiliary_classes"] = AUXILIARY_TARGETS[self.auxiliary_target]
+        return kwargs

@@ -39,6 +39,10 @@ class CrystalSystemClassifier(NetworkModule):
         activation: the activation name, mirrored into `net` by the config; kept for sweeps/logs.
         label_smoothing: cross-entropy label smoothing.
         n_example_patterns: profiles drawn in the validation pattern figure.
+        auxiliary_classes: classes of a finer label training batches carry as a third element (set by the
+            training entry point from data.auxiliary_target; 0: none). The network then has that many more
+            outputs, trained on it with weight `auxiliary_weight`; only the 7 crystal-system outputs are read.
+        auxiliary_weight: weight of the auxiliary cross-entropy beside the crystal-system one.
     """
 
     def __init__(
@@ -53,6 +57,8 @@ class CrystalSystemClassifier(NetworkModule):
         activation: str | None = None,
         label_smoothing: float = 0.0,
         n_example_patterns: int = 8,
+        auxiliary_classes: int = 0,
+        auxiliary_weight: float = 0.5,
     ):
         hparams = {
             "net": net,
@@ -65,6 +71,8 @@ class CrystalSystemClassifier(NetworkModule):
             "activation": activation,
             "label_smoothing": float(label_smoothing),
             "n_example_patterns": int(n_example_patterns),
+            "auxiliary_classes": int(auxiliary_classes),
+            "auxiliary_weight": float(auxiliary_weight),
             "class_names": list(CRYSTAL_SYSTEMS),
         }
         data_info = plain(data_info) or {}
@@ -72,7 +80,7 @@ class CrystalSystemClassifier(NetworkModule):
         # per-item features (data_info['features']) ride after the profile; standardized in forward
         features = data_info.get("features") or {}
         n_features = len(features.get("mean") or [])
-        super().__init__(hparams, in_features=net_inputs, out_features=NUM_CLASSES,
+        super().__init__(hparams, in_features=net_inputs, out_features=NUM_CLASSES + int(auxiliary_classes),
                          **({"extra_features": n_features} if n_features else {}))
         self.input_transform = input_transform
         self.profile_length = int(input_length)
@@ -101,6 +109,10 @@ class CrystalSystemClassifier(NetworkModule):
 
     def forward(self, profiles: torch.Tensor) -> torch.Tensor:
         """Logits (batch, 7) of profiles (batch, 2θ grid points [+ features when the data has them])."""
+        return self._outputs(profiles)[..., :NUM_CLASSES]
+
+    def _outputs(self, profiles: torch.Tensor) -> torch.Tensor:
+        """The network's outputs: the 7 crystal-system logits, then the auxiliary head's (if any)."""
         inputs = self.input_transform(profiles[..., :self.profile_length])
         if not len(self.feature_mean):
             return self.net(inputs)
@@ -119,9 +131,18 @@ class CrystalSystemClassifier(NetworkModule):
         return F.cross_entropy(logits, labels, weight=self.class_weights, label_smoothing=self.hparams.label_smoothing)
 
     def training_step(self, batch, batch_idx):
-        profiles, labels = batch
-        logits = self(profiles)
+        profiles, labels, *auxiliary = batch
+        outputs = self._outputs(profiles)
+        logits = outputs[:, :NUM_CLASSES]
         loss = self._loss(logits, labels)
+        if self.hparams.auxiliary_classes:
+            if not auxiliary:
+                raise ValueError("this model has an auxiliary head but the training batches carry no auxiliary "
+                                 "labels; set data.auxiliary_target to the target it was built for")
+            auxiliary_loss = F.cross_entropy(outputs[:, NUM_CLASSES:], auxiliary[0],
+                                             label_smoothing=self.hparams.label_smoothing)
+            self.log("train/auxiliary_loss", auxiliary_loss, on_step=False, on_epoch=True)
+            loss = loss + self.hparams.auxiliary_weight * auxiliary_loss
         self.metrics["train_set"].update(logits, labels)
         self.log("train/loss", loss, on_step=True, on_epoch=True, prog_bar=True)
         self.log_dict({f"train/{k}": v for k, v in self.metrics["train_set"].items()}, on_step=False, on_epoch=True)
