@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from xrdnet.crystal import CRYSTAL_SYSTEMS
+from xrdnet.crystal import BRAVAIS_LATTICES, CRYSTAL_SYSTEMS, bravais_lattice_index
 from xrdnet.structures.mp_statistics import (
     CombinationSampler,
     WyckoffCombination,
@@ -53,6 +53,32 @@ def test_mp_weights_follow_the_counts():
 def test_uniform_weighting_gives_every_system_the_same_share():
     sampler = CombinationSampler(max_atoms=40, system_weights="uniform")
     assert list(sampler.system_probabilities().values()) == pytest.approx([1 / 7] * 7)
+
+
+def lattice_shares(sampler: CombinationSampler) -> dict[str, float]:
+    shares = dict.fromkeys(BRAVAIS_LATTICES, 0.0)
+    for combination, p in zip(sampler.combinations, sampler.probabilities):
+        shares[BRAVAIS_LATTICES[bravais_lattice_index(combination.space_group)]] += float(p)
+    return shares
+
+
+def test_a_lattice_floor_raises_the_rare_lattices_and_keeps_mp_weights_within_each():
+    mp, floored = CombinationSampler(max_atoms=40), CombinationSampler(max_atoms=40, lattice_floor=0.02)
+    before, after = lattice_shares(mp), lattice_shares(floored)
+    # MP leaves body-centred cubic and face-centred orthorhombic cells of <= 40 atoms under half a percent
+    assert before["cI"] < 0.005 and before["oF"] < 0.005
+    assert after["cI"] == pytest.approx(0.02) and after["oF"] == pytest.approx(0.02)
+    assert min(after.values()) >= 0.02 - 1e-12 and sum(after.values()) == pytest.approx(1.0)
+    # the lattices above the floor keep their MP proportions to one another
+    assert after["cF"] / after["mP"] == pytest.approx(before["cF"] / before["mP"])
+    cubic_i = [i for i, c in enumerate(mp.combinations) if BRAVAIS_LATTICES[bravais_lattice_index(c.space_group)] == "cI"]
+    np.testing.assert_allclose(floored.probabilities[cubic_i] / after["cI"], mp.probabilities[cubic_i] / before["cI"])
+    rng = np.random.default_rng(0)
+    drawn = [floored.sample(rng) for _ in range(5000)]
+    assert np.mean([BRAVAIS_LATTICES[bravais_lattice_index(c.space_group)] == "cI" for c in drawn]) == pytest.approx(0.02, abs=0.008)
+    np.testing.assert_array_equal(CombinationSampler(max_atoms=40, lattice_floor=0.0).probabilities, mp.probabilities)
+    with pytest.raises(ValueError, match="lattice_floor 0.1 times the 15 lattices present must lie in"):
+        CombinationSampler(max_atoms=40, lattice_floor=0.1)
 
 
 def test_systems_filter_keeps_only_those_systems():

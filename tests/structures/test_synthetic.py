@@ -9,7 +9,7 @@ import time
 import numpy as np
 import pytest
 
-from xrdnet.crystal import CRYSTAL_SYSTEMS, class_index, crystal_system_index
+from xrdnet.crystal import BRAVAIS_LATTICES, CRYSTAL_SYSTEMS, bravais_lattice_index, class_index, crystal_system_index
 from xrdnet.structures import StructureError, StructureSource, SyntheticStructures, synthetic
 from xrdnet.structures.base import GenerationError
 from xrdnet.utils.time_limit import TimeLimitExceeded, time_limit
@@ -161,6 +161,18 @@ def test_a_wider_axis_ratio_draws_longer_cells_from_the_same_specs():
 
     # per axis log-uniform in (1/2, 2) puts ~6 % of the cells past 3:1, in (1/3, 3) ~25 %
     assert np.mean(elongation(default) > 3) < 0.12 < 0.18 < np.mean(elongation(wide) > 3)
+
+
+def test_a_lattice_floor_is_a_dataset_of_its_own_with_more_body_centred_cubic_crystals():
+    default, floored = SyntheticStructures(3000, seed=4), SyntheticStructures(3000, seed=4, lattice_floor=0.02)
+    assert "lattice_floor" not in default.describe()  # datasets built before the option keep their names
+    assert floored.describe()["lattice_floor"] == 0.02
+
+    def body_centred_cubic(source):
+        return sum(BRAVAIS_LATTICES[bravais_lattice_index(source.spec(i).space_group)] == "cI" for i in range(3000))
+
+    # 0.4 % against 2 % of 3,000 draws: ~11 against ~60
+    assert body_centred_cubic(default) < 30 < body_centred_cubic(floored)
 
 
 def test_bad_axis_ratios_are_clear_errors():

@@ -120,6 +120,7 @@ class SyntheticStructures:
         derivative_parents: list[str] | None = None,
         sublattice: float = 0.0,
         axis_ratio: float = AXIS_RATIO,
+        lattice_floor: float = 0.0,
     ):
         if int(n) < 0 or int(seed) < 0:
             raise ValueError(f"synthetic: n and seed must be >= 0, got n={n}, seed={seed}")
@@ -156,7 +157,8 @@ class SyntheticStructures:
         self.axis_ratio = float(axis_ratio)
         self.derivative_parents = None if derivative_parents is None else tuple(sorted(
             class_index(str(name)) for name in derivative_parents))
-        self._sampler = CombinationSampler(self.max_atoms, self.systems, self.system_weights)
+        self.lattice_floor = float(lattice_floor)
+        self._sampler = CombinationSampler(self.max_atoms, self.systems, self.system_weights, self.lattice_floor)
 
     # items past n exist too (each a function of its index): on-the-fly training draws fresh crystals there
     unbounded = True
@@ -293,6 +295,7 @@ class SyntheticStructures:
             **({"derivative": self.derivative} if self.derivative else {}),
             **({"sublattice": self.sublattice} if self.sublattice else {}),
             **({"axis_ratio": self.axis_ratio} if self.axis_ratio != AXIS_RATIO else {}),
+            **({"lattice_floor": self.lattice_floor} if self.lattice_floor else {}),
             **({"derivative_parents": [CRYSTAL_SYSTEMS[i] for i in self.derivative_parents]}
                if self.derivative and self.derivative_parents is not None else {}),
         }
