@@ -81,6 +81,15 @@ def test_a_lattice_floor_raises_the_rare_lattices_and_keeps_mp_weights_within_ea
         CombinationSampler(max_atoms=40, lattice_floor=0.1)
 
 
+def test_a_lattice_scaled_down_under_the_floor_is_raised_too():
+    from xrdnet.structures.mp_statistics import _with_lattice_floor
+
+    # aP 0.25 raised to 0.3 leaves 0.7 for cF 0.26 and cI 0.49: cF would get 0.243, under the floor, so it is raised too
+    shares = _with_lattice_floor(np.array([0.25, 0.26, 0.49]), [2, 225, 229], floor=0.3)
+    np.testing.assert_allclose(shares, [0.3, 0.3, 0.4])
+    np.testing.assert_allclose(_with_lattice_floor(np.array([0.05, 0.9, 0.05]), [2, 225, 229], floor=0.3), [0.3, 0.4, 0.3])
+
+
 def test_systems_filter_keeps_only_those_systems():
     sampler = CombinationSampler(max_atoms=20, systems=["Trigonal", "cubic"])
     assert {CRYSTAL_SYSTEMS[c.system] for c in sampler.combinations} == {"trigonal", "cubic"}

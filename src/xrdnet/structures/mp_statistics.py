@@ -149,8 +149,14 @@ def _with_lattice_floor(probabilities: np.ndarray, space_groups: list[int], floo
         raise ValueError(f"lattice_floor {floor} times the {len(present)} lattices present must lie in [0, 1]")
     shares = np.array([probabilities[lattices == lattice].sum() for lattice in present])
     raised = shares < floor
-    # raised lattices get exactly the floor; the others share what is left in their MP proportions
-    target = np.where(raised, floor, shares * (1.0 - floor * raised.sum()) / shares[~raised].sum())
+    while True:
+        # raised lattices get exactly the floor; the others share what is left in their MP proportions, which can
+        # push one of them under the floor in turn
+        rest = shares[~raised].sum()
+        target = np.where(raised, floor, shares * (1.0 - floor * raised.sum()) / (rest if rest > 0 else 1.0))
+        if not np.any(~raised & (target < floor)):
+            break
+        raised |= target < floor
     scale = dict(zip(present, target / shares))
     return probabilities * np.array([scale[lattice] for lattice in lattices])
 
