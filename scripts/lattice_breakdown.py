@@ -74,21 +74,21 @@ def main(argv: list[str] | None = None) -> None:
         parser.error("--validation must be >= 0 and --workers >= 1")
     warnings.filterwarnings("ignore")
     aflow = AflowPrototypes()
+    aflow_groups = {item.name: item.space_group for item in map(aflow.get, range(len(aflow)))}
     for path in args.checkpoints:
         try:
             predictor = CrystalSystemPredictor.from_checkpoint(path)
         except CheckpointError as error:
             raise SystemExit(str(error)) from None
-        peaks, items, described = validation_items(path, predictor, args.data_dir, args.validation or 10**9, args.seed)
+        peaks, items, described = validation_items(path, predictor, args.data_dir, args.validation, args.seed)
         profiles, labels = (t.numpy() for t in render_all(peaks, items, predictor.grid, predictor.settings).tensors)
         calls = _probabilities(predictor, profiles, args.workers).argmax(1)
         print(f"\n{path}\n{len(items)} {described}: accuracy {np.mean(calls == labels):.3f}")
         print("\n".join(lattice_rows(calls, labels, peaks.space_groups[items])))
         profiles, labels, names, _ = real_profiles(args.data_dir, aflow, predictor)
-        groups = {aflow.get(i).name: aflow.get(i).space_group for i in range(len(aflow))}
         calls = _probabilities(predictor, profiles, args.workers).argmax(1)
         print(f"{len(labels)} AFLOW prototypes (report only): accuracy {np.mean(calls == labels):.3f}")
-        print("\n".join(lattice_rows(calls, labels, [groups[name] for name in names])))
+        print("\n".join(lattice_rows(calls, labels, [aflow_groups[name] for name in names])))
 
 
 if __name__ == "__main__":

@@ -31,6 +31,7 @@ from xrdnet.data.dataset import PeakListSet, build_or_load
 from xrdnet.data.datamodule import render_all
 from xrdnet.eval import training_split
 from xrdnet.predictor import CheckpointError, CrystalSystemPredictor
+from xrdnet.robustness import validation_items as draw_validation_items
 from xrdnet.structures.aflow import AflowPrototypes
 from xrdnet.xrd.measured import preprocess_measured
 from xrdnet.xrd.profile import ProfileSettings, TwoThetaGrid, render_profile
@@ -55,12 +56,13 @@ def measured_counts(profile: np.ndarray, scan: TwoThetaGrid, peak_counts: float,
 
 def validation_items(ckpt: str, predictor: CrystalSystemPredictor, data_dir: str, n: int,
                      seed: int) -> tuple[PeakListSet, np.ndarray, str]:
-    """(peak lists, n items of the checkpoint's synthetic validation split drawn with `seed`, a description)."""
+    """(peak lists, n items of the checkpoint's synthetic validation split drawn with `seed` (all of them when n <= 0),
+    a description)."""
     datamodule = training_split(ckpt, predictor, data_dir)
     if datamodule is None:
         raise SystemExit(f"{ckpt}: records no training data, so it has no validation split to draw from")
     validation = datamodule.split_indices["val"]
-    items = np.sort(np.random.default_rng(seed).choice(validation, min(n, len(validation)), replace=False))
+    items = draw_validation_items(validation, n if n > 0 else len(validation), seed)
     return datamodule.peaks, items, f"synthetic validation crystals (of {len(validation)}, seed {seed})"
 
 

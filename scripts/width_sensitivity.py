@@ -15,7 +15,6 @@ synthetic validation split (seeded by --seed), the set to choose on; without it,
 from __future__ import annotations
 
 import argparse
-import sys
 import warnings
 
 import numpy as np
@@ -49,9 +48,8 @@ def main() -> None:
     if args.validation is None:
         peaks = build_or_load(args.data_dir, AflowPrototypes(), first.simulator)
         items, what = np.arange(len(peaks)), "AFLOW prototypes"
-    else:  # 0 (or less): the whole split, as validation_items draws at most the split's size
-        n = args.validation if args.validation > 0 else sys.maxsize
-        peaks, items, what = validation_items(args.ckpts[0], first, args.data_dir, n, args.seed)
+    else:  # 0 (or less): the whole split
+        peaks, items, what = validation_items(args.ckpts[0], first, args.data_dir, args.validation, args.seed)
     print(f"{len(items)} {what}")
     print("| Scherrer size | FWHM at 40° | " + " | ".join(args.ckpts) + " |")
     print("|---:|---:|" + "---:|" * len(predictors))
