@@ -215,7 +215,9 @@ class XRDDataModule(LightningDataModule):
             gated on the noise the curvature search sees) or 'indexing_v12' (indexing_v9 also trying trial
             assignments learned from synthetic crystals' lines, see xrdnet.xrd.learned_assignments) or
             'indexing_v13' (indexing_v12 learned from more and from larger crystals) or 'indexing_v14'
-            (indexing_v12 learned from longer-cell crystals too); null for none.
+            (indexing_v12 learned from longer-cell crystals too) or 'indexing_v15' (indexing_v14 with its
+            orthorhombic and monoclinic cells scored under each lattice centring, see
+            xrdnet.xrd.indexing_centred); null for none.
         feature_copies: augmented renders per item whose features training draws from besides the
             clean one (validation and test use the clean one).
         split: train/val/test fractions, stratified by class.

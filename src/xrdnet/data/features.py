@@ -30,6 +30,8 @@ Feature sets (data.features; a checkpoint records its set in data_info["features
                  of up to 80 atoms (`xrdnet.xrd.learned_assignments.TABLES["v13"]`)
     indexing_v14 indexing_v12 with the assignments learned from longer-cell crystals too (axes up to 3x their
                  default spread: `xrdnet.xrd.learned_assignments.TABLES["v14"]`)
+    indexing_v15 indexing_v14, then its orthorhombic and monoclinic cells' figures of merit counting only the
+                 reflections a lattice centring allows (A, B, C, I, F; `xrdnet.xrd.indexing_centred`)
 """
 
 from __future__ import annotations
@@ -53,8 +55,8 @@ from xrdnet.data.augment import PeakAugmenter
 from xrdnet.data.dataset import PeakListSet, build_lock
 from xrdnet.utils.atomic import atomic_path
 from xrdnet.utils.threads import single_threaded_worker
-from xrdnet.xrd import (indexing, indexing_impurity, indexing_low, indexing_ortho, indexing_wide, learned_assignments,
-                       smoothing, trial_assignments)
+from xrdnet.xrd import (indexing, indexing_centred, indexing_impurity, indexing_low, indexing_ortho, indexing_wide,
+                       learned_assignments, smoothing, trial_assignments)
 from xrdnet.xrd.indexing import indexing_features
 from xrdnet.xrd.profile import ProfileSettings, TwoThetaGrid, render_profile
 
@@ -127,6 +129,11 @@ FEATURE_SETS: dict[str, FeatureSet] = {
     "indexing_v14": FeatureSet(_learned_lines("v14"), indexing_wide.N_FEATURES_V6,
                                (indexing, indexing_ortho, indexing_low, trial_assignments, indexing_impurity, indexing_wide,
                                 learned_assignments),
+                               {"curvature": True}),
+    # indexing_v14 with its orthorhombic and monoclinic cells scored under each lattice centring too
+    "indexing_v15": FeatureSet(indexing_centred.line_features_v15, indexing_centred.N_FEATURES_V15,
+                               (indexing, indexing_ortho, indexing_low, trial_assignments, indexing_impurity, indexing_wide,
+                                learned_assignments, indexing_centred),
                                {"curvature": True}),
 }
 FEATURE_KINDS = tuple(FEATURE_SETS)

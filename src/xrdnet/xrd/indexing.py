@@ -45,6 +45,7 @@ Peak positions come from `pick_peaks` on a rendered (or measured, background-fre
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import math
 import warnings
@@ -699,7 +700,35 @@ def fit_families(families: list[_Family | str], q2: np.ndarray, tol: np.ndarray,
         screened = _screened_cells(group, [trials[k] for k in members], q2, tol, unindexed_allowed)
         for k, fit in zip(members, _refined_fits(group, screened, q2, tol, unindexed_allowed)):
             fits[k] = fit
+    for record in _RECORDS:
+        record.extend(RecordedFit(family.name, q2, tol, unindexed_allowed, fit) for family, fit in zip(families, fits))
     return fits
+
+
+@dataclass(frozen=True)
+class RecordedFit:
+    """One family's fit as `fit_families` returned it, with the lines (Å⁻²) it was asked about."""
+
+    family: str
+    q2: np.ndarray
+    tol: np.ndarray
+    unindexed_allowed: float
+    fit: LatticeFit | None
+
+
+_RECORDS: list[list[RecordedFit]] = []
+
+
+@contextlib.contextmanager
+def recorded_fits():
+    """Collects every fit `fit_families` makes inside the block, in call order: a feature set built on another can
+    describe that set's best cells further without fitting them again."""
+    record: list[RecordedFit] = []
+    _RECORDS.append(record)
+    try:
+        yield record
+    finally:
+        _RECORDS.remove(record)
 
 
 def _screened_cells(families: tuple[_Family, ...], trials: list[np.ndarray], q2: np.ndarray, tol: np.ndarray,
