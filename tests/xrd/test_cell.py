@@ -54,6 +54,41 @@ def test_the_textbook_cells_come_back_from_their_patterns(entry):
     assert text.startswith(lattice) and f"a={cell.a:.3f}" in text
 
 
+# centred orthorhombic and monoclinic lattices: (space group, cell a, b, c (Å), β, species, sites) and the expected
+# Pearson symbol; α-uranium's is the one-face-centred (C) orthorhombic metal
+CENTRED = {
+    "alpha-U": (("Cmcm", (2.854, 5.869, 4.955, 90.0), ["U"], [[0, 0.1025, 0.25]]), "oS"),
+    "Immm": (("Immm", (3.1, 4.4, 6.3, 90.0), ["Cu", "O"], [[0, 0, 0], [0, 0, 0.33]]), "oI"),
+    "Fmmm": (("Fmmm", (4.1, 5.4, 7.3, 90.0), ["Cu", "O"], [[0, 0, 0], [0, 0, 0.3]]), "oF"),
+    "C2/m": (("C2/m", (9.7, 3.9, 6.1, 105.0), ["Si", "O"], [[0.1, 0, 0.3], [0.35, 0, 0.15]]), "mS"),
+}
+
+
+@pytest.mark.parametrize("name", CENTRED)
+def test_a_centred_lattice_is_reported_centred_with_the_m_of_its_own_lines(name):
+    from pymatgen.core import Lattice, Structure
+
+    from xrdnet.xrd import indexing
+
+    (group, (a, b, c, beta), species, sites), lattice = CENTRED[name]
+    cell_lattice = Lattice.monoclinic(a, b, c, beta) if beta != 90.0 else Lattice.orthorhombic(a, b, c)
+    peaks = XRDSimulator(CU_KA1).simulate(Structure.from_spacegroup(group, cell_lattice, species, sites))
+    profile = render_profile(peaks.two_theta, peaks.intensity, GRID, SETTINGS, CU_KA1)
+    system = "monoclinic" if lattice.startswith("m") else "orthorhombic"
+    cell = index_profile(profile, GRID.points, CU_KA1, system, curvature=True)
+    assert cell.lattice == lattice and cell.fraction_indexed == 1.0
+    np.testing.assert_allclose(sorted([cell.a, cell.b, cell.c]), sorted([a, b, c]), rtol=2e-3)  # the conventional cell
+    # the primitive count of the same cell puts in the centring's absent reflections: M 2x (S, I) or 4x (F) lower
+    two_theta, _ = indexing.pick_peaks(profile, GRID.points, curvature=True)
+    q2 = indexing.q_squared(two_theta, CU_KA1)[:indexing.N_FIT_LINES]
+    tol = indexing.q_squared_tolerance(two_theta, CU_KA1)[:indexing.N_FIT_LINES]
+    from xrdnet.xrd.cell import UNINDEXED_ALLOWED, _family
+
+    primitive = indexing.fit_family(_family(system), q2, tol, UNINDEXED_ALLOWED)
+    factor = 4.0 if lattice == "oF" else 2.0
+    assert cell.figure_of_merit / np.exp(primitive.log_m) == pytest.approx(factor, rel=0.3)
+
+
 def test_silicon_cell_from_its_111_line_position():
     # Bragg's law with CuKα1: the (111) line at 28.44° means d = 3.1356 Å, a = d·√3 = 5.431 Å
     lines = np.array([28.443, 47.303, 56.122, 69.130, 76.377, 88.029])  # 111, 220, 311, 400, 331, 422

@@ -18,6 +18,11 @@ Lattices (the fits' quadratic forms, Q² = 1/d² in Å⁻²):
                           the reduced setting: shortest a ≤ c in the ac plane, β ≥ 90°)
 
 A triclinic call has no cell here: the fits stop at monoclinic.
+
+The orthorhombic and monoclinic fits are primitive; a centred lattice's conventional cell fits them with the
+centring's absent reflections counted as calculated lines, so its M is half (A, B, C, I) or a quarter (F) of what an
+indexing program reports. Their cells are scored again under each centring (`indexing_centred.centred_figures`) and
+reported centred (oS, oI, oF; mS) where that raises M and leaves no line unindexed that the primitive cell indexes.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from xrdnet.xrd import indexing, indexing_low, learned_assignments
+from xrdnet.xrd import indexing, indexing_centred, indexing_low, learned_assignments
 from xrdnet.xrd.indexing import FAMILIES, LatticeFit
 from xrdnet.xrd.indexing_impurity import UNINDEXED_ALLOWED  # as the features' fits: 2 of 20 lines may be another phase's
 
@@ -43,6 +48,11 @@ SYSTEM_LATTICES = {
 # Pearson-style lattice symbols of the fits
 LATTICE_SYMBOLS = {"cubic_P": "cP", "cubic_I": "cI", "cubic_F": "cF", "tetragonal_P": "tP", "tetragonal_I": "tI",
                    "hexagonal": "hP", "rhombohedral": "hR", "orthorhombic": "oP", "monoclinic": "mP"}
+# Pearson symbols of the centred lattices the orthorhombic and monoclinic cells are also scored as (one-face centring
+# is S whichever face: the fit's axes are unlabelled, and the monoclinic cell is reported reduced)
+CENTRED_SYMBOLS = {("orthorhombic", "A"): "oS", ("orthorhombic", "B"): "oS", ("orthorhombic", "C"): "oS",
+                   ("orthorhombic", "I"): "oI", ("orthorhombic", "F"): "oF",
+                   ("monoclinic", "A"): "mS", ("monoclinic", "C"): "mS", ("monoclinic", "I"): "mS"}
 # a fit counts as a cell when it indexes this share of the lines with ln M at least this high
 MIN_FRACTION_INDEXED = 0.85
 MIN_LOG_M = math.log(5.0)
@@ -52,7 +62,8 @@ MIN_LOG_M = math.log(5.0)
 class IndexedCell:
     """A cell that indexes a pattern's lines.
 
-    lattice: Pearson-style symbol of the fitted form (cP, cI, cF, tP, tI, hP, hR, oP, mP; hR on hexagonal axes).
+    lattice: Pearson symbol of the lattice (cP, cI, cF, tP, tI, hP, hR, oP, oS, oI, oF, mP, mS; hR on hexagonal
+        axes; centred cells conventional).
     a, b, c: Å; alpha, beta, gamma: degrees.
     fraction_indexed: share of the first (up to 20) lines within tolerance of a calculated line.
     figure_of_merit: de Wolff-style M of those lines (see the module docstring).
@@ -78,7 +89,7 @@ class IndexedCell:
             axes = f"a={self.a:.3f} c={self.c:.3f}"
         else:
             axes = f"a={self.a:.3f} b={self.b:.3f} c={self.c:.3f}"
-        angle = f" β={self.beta:.2f}°" if self.lattice == "mP" else ""
+        angle = f" β={self.beta:.2f}°" if self.lattice.startswith("m") else ""
         indexed = round(self.fraction_indexed * self.n_lines)
         return f"{self.lattice} {axes} Å{angle}, {indexed}/{self.n_lines} lines, M={self.figure_of_merit:.0f}"
 
@@ -100,8 +111,9 @@ def _family(name: str):
     return FAMILIES[name]
 
 
-def cell_of_fit(fit: LatticeFit, name: str) -> IndexedCell:
-    """The cell of a lattice fit of family `name` (a key of LATTICE_SYMBOLS)."""
+def cell_of_fit(fit: LatticeFit, name: str, lattice: str | None = None) -> IndexedCell:
+    """The cell of a lattice fit of family `name` (a key of LATTICE_SYMBOLS); lattice: the symbol to report, when
+    a centring names it (default the family's)."""
     params = np.asarray(fit.params, dtype=float)
     alpha = beta = gamma = 90.0
     if name.startswith("cubic"):
@@ -119,8 +131,23 @@ def cell_of_fit(fit: LatticeFit, name: str) -> IndexedCell:
         a, b, c, beta = reduced_monoclinic(*indexing_low.monoclinic_cell(params))
     else:
         raise ValueError(f"unknown lattice fit {name!r}")
-    return IndexedCell(LATTICE_SYMBOLS[name], a, b, c, alpha, beta, gamma, fit.fraction_indexed,
+    return IndexedCell(lattice or LATTICE_SYMBOLS[name], a, b, c, alpha, beta, gamma, fit.fraction_indexed,
                        math.exp(fit.log_m), fit.n_obs)
+
+
+def centred_fit(fit: LatticeFit, name: str, q2: np.ndarray, tol: np.ndarray) -> tuple[LatticeFit, str | None]:
+    """The fit of family `name` as its lattice's centring scores it: (fit with the centred figures, Pearson symbol),
+    or (fit, None) where no centring raises its M without losing a line the primitive cell indexes (and for the
+    families that are not orthorhombic or monoclinic: their fits try their centrings themselves)."""
+    if name not in indexing_centred.REFLECTIONS:
+        return fit, None
+    figures = indexing_centred.centred_figures(name, fit.params, q2, tol, UNINDEXED_ALLOWED)
+    centred = [(log_m, fraction, n_calc, centring) for centring, (log_m, fraction, n_calc) in figures.items()
+               if centring != "P" and log_m > fit.log_m and fraction >= fit.fraction_indexed]
+    if not centred:
+        return fit, None
+    log_m, fraction, n_calc, centring = max(centred)
+    return LatticeFit(fit.family, fit.params, fraction, log_m, n_calc, fit.n_obs), CENTRED_SYMBOLS[(name, centring)]
 
 
 def reduced_monoclinic(a: float, b: float, c: float, beta: float) -> tuple[float, float, float, float]:
@@ -147,12 +174,13 @@ def index_lines(two_theta_deg: np.ndarray, wavelength_angstrom: float, crystal_s
     q2 = indexing.q_squared(two_theta, wavelength_angstrom)[:indexing.N_FIT_LINES]
     tol = indexing.q_squared_tolerance(two_theta, wavelength_angstrom)[:indexing.N_FIT_LINES]
     fits = indexing.fit_families([_family(name) for name in names], q2, tol, UNINDEXED_ALLOWED)
-    found = [(fit, name) for fit, name in zip(fits, names)
-             if fit is not None and fit.fraction_indexed >= MIN_FRACTION_INDEXED and fit.log_m >= MIN_LOG_M]
+    found = [(*centred_fit(fit, name, q2, tol), name) for fit, name in zip(fits, names) if fit is not None]
+    found = [(fit, lattice, name) for fit, lattice, name in found
+             if fit.fraction_indexed >= MIN_FRACTION_INDEXED and fit.log_m >= MIN_LOG_M]
     if not found:
         return None
-    fit, name = max(found, key=lambda pair: pair[0].log_m)
-    return cell_of_fit(fit, name)
+    fit, lattice, name = max(found, key=lambda triple: triple[0].log_m)
+    return cell_of_fit(fit, name, lattice)
 
 
 def index_profile_systems(profile: np.ndarray, grid_two_theta_deg: np.ndarray, wavelength_angstrom: float,

@@ -99,8 +99,8 @@ REFLECTIONS = {"orthorhombic": (orthorhombic_reflections, ORTHORHOMBIC_CENTRINGS
 
 
 def centred_figures(system: str, params: np.ndarray, q2: np.ndarray, tol: np.ndarray,
-                    unindexed_allowed: float = 0.0) -> dict[str, tuple[float, float]]:
-    """{centring: (ln M, fraction indexed)} of the cell `params` of `system` ('orthorhombic' or 'monoclinic') for
+                    unindexed_allowed: float = 0.0) -> dict[str, tuple[float, float, float]]:
+    """{centring: (ln M, fraction indexed, N_calc)} of the cell `params` of `system` ('orthorhombic' or 'monoclinic') for
     lines q2 with tolerances tol (Å⁻², ascending), each centring's absent reflections removed."""
     reflections, centrings = REFLECTIONS[system]
     q2, tol = np.asarray(q2, dtype=float), np.asarray(tol, dtype=float)
@@ -119,7 +119,7 @@ def centred_figures(system: str, params: np.ndarray, q2: np.ndarray, tol: np.nda
             left = (right - 1).clip(min=0)
             error = np.minimum(np.abs(allowed[right] - q2), np.abs(q2 - allowed[left]))
         indexed, log_m = indexing._figure_of_merit(error[None], tol, np.array([n_calc]), q2[-1], unindexed_allowed)
-        out[name] = (float(log_m[0]), float(indexed.mean()))
+        out[name] = (float(log_m[0]), float(indexed.mean()), n_calc)
     return out
 
 
@@ -130,7 +130,7 @@ def centred_features(recorded: RecordedFit) -> np.ndarray:
     figures = centred_figures(recorded.family, recorded.fit.params, recorded.q2, recorded.tol,
                               recorded.unindexed_allowed)
     best = max(figures, key=lambda name: figures[name][0])  # P first: a tie keeps the primitive cell
-    log_m, fraction = figures[best]
+    log_m, fraction, _ = figures[best]
     return np.array([log_m, fraction, log_m - figures["P"][0]])
 
 
