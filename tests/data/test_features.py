@@ -182,3 +182,15 @@ def test_a_checkpoint_with_features_predicts_from_profiles_as_it_was_trained(tmp
     shifted = torch.as_tensor(inputs).clone()
     shifted[:, predictor.grid.n_points:] += 3.0 * module.feature_scale
     assert not torch.allclose(module(torch.as_tensor(inputs)), module(shifted))
+
+
+def test_many_profiles_show_their_feature_progress_and_a_few_do_not(capsys):
+    from xrdnet.data.features import PROGRESS_PROFILES, profile_features
+    from xrdnet.xrd.profile import TwoThetaGrid
+
+    grid = TwoThetaGrid(5.0, 90.0, 0.04)
+    flat = np.zeros((PROGRESS_PROFILES + 1, grid.n_points), dtype=np.float32)  # no lines: quick to describe
+    assert profile_features(flat, grid, 1.5406, "indexing").shape == (PROGRESS_PROFILES + 1, 90)
+    assert f"{PROGRESS_PROFILES + 1}/{PROGRESS_PROFILES + 1}" in capsys.readouterr().err
+    profile_features(flat[:3], grid, 1.5406, "indexing")
+    assert "indexing features" not in capsys.readouterr().err

@@ -168,12 +168,18 @@ def feature_key(grid: TwoThetaGrid, settings: ProfileSettings, augmenter: PeakAu
     return hashlib.sha1(json.dumps(description, sort_keys=True).encode()).hexdigest()[:12]
 
 
+PROGRESS_PROFILES = 500  # feature sets of more profiles than this show a progress bar (~10 s and more of work)
+
+
 def profile_features(profiles: np.ndarray, grid: TwoThetaGrid, wavelength_angstrom: float,
                      kind: str = "indexing") -> np.ndarray:
-    """(n, size) float32 features of set `kind` of (n, grid points) profiles on `grid`."""
+    """(n, size) float32 features of set `kind` of (n, grid points) profiles on `grid` (a progress bar for many)."""
     points, features = grid.points, feature_set(kind)
+    profiles = np.atleast_2d(profiles)
     rows = [indexing_features(features.lines_of(profile), points, wavelength_angstrom, describe=features.describe,
-                              **features.pick) for profile in np.atleast_2d(profiles)]
+                              **features.pick)
+            for profile in tqdm(profiles, desc=f"{kind} features", unit="pattern",
+                                disable=len(profiles) <= PROGRESS_PROFILES, mininterval=2.0)]
     return np.asarray(rows, dtype=np.float32).reshape(-1, features.size)
 
 
