@@ -148,7 +148,7 @@ def test_features_on_the_fly_are_refused(tmp_path, toy_source):
         make_datamodule(tmp_path, toy_source, train_mode="on_the_fly")
 
 
-@pytest.mark.parametrize("kind", ["indexing", "indexing_v2", "indexing_v3", "indexing_v4", "indexing_v5", "indexing_v6", "indexing_v7", "indexing_v8", "indexing_v9", "indexing_v10", "indexing_v11", "indexing_v12", "indexing_v13", "indexing_v14", "indexing_v15"])
+@pytest.mark.parametrize("kind", ["indexing", "indexing_v2", "indexing_v3", "indexing_v4", "indexing_v5", "indexing_v6", "indexing_v7", "indexing_v8", "indexing_v9", "indexing_v10", "indexing_v11", "indexing_v12", "indexing_v13", "indexing_v14", "indexing_v15", "indexing_v16"])
 def test_a_checkpoint_with_features_predicts_from_profiles_as_it_was_trained(tmp_path, kind):
     GlobalHydra.instance().clear()
     with initialize_config_dir(str(CONFIG_DIR), version_base="1.3"):

@@ -151,6 +151,35 @@ def test_the_v14_fits_find_a_longer_cell_the_v12_ones_miss(index, system, space_
     np.testing.assert_allclose(v14.params, true, rtol=3e-3)
 
 
+def test_the_v16_monoclinic_fit_refining_more_trial_cells_finds_a_cell_v14_ranks_too_low():
+    # a fresh C2 crystal (seed 1, no table learned from it): of the v14 fit's 5,383 trial cells the right one is
+    # not among the 20 the screen on the first 10 lines ranks best, so v14 ends on a wrong cell; refining 100
+    # finds the true one, indexing all the first 20 lines
+    from xrdnet.structures.synthetic import SyntheticStructures
+    from xrdnet.xrd import indexing
+    from xrdnet.xrd.cell import UNINDEXED_ALLOWED
+
+    crystal = SyntheticStructures(400, seed=1).get(82)
+    assert crystal.space_group == 5
+    q2, tol = _first_picked_lines(crystal.structure)
+    v14_family, v16_family = learned.learned_monoclinic_family("v14"), learned.widely_refined_monoclinic_family()
+    assert v16_family.n_refine == learned.MONOCLINIC_REFINED_V16 > v14_family.n_refine
+    assert np.array_equal(v16_family.seed_tuples, v14_family.seed_tuples)  # the same trial cells, more refined
+    v14 = indexing.fit_family(v14_family, q2, tol, UNINDEXED_ALLOWED)
+    v16 = indexing.fit_family(v16_family, q2, tol, UNINDEXED_ALLOWED)
+    assert v14.log_m < 3.0
+    assert v16.fraction_indexed == 1.0 and v16.log_m > 4.0
+    np.testing.assert_allclose(v16.params, learned.monoclinic_parameters(learned.reciprocal_metric(crystal.structure)),
+                               rtol=3e-3)
+    # the other numbers of the feature vector are v14's: only the monoclinic columns differ
+    heights = np.ones_like(q2)
+    v14_features = learned.line_features(q2, heights, tol, table="v14")
+    v16_features = learned.line_features_v16(q2, heights, tol)
+    monoclinic = np.array(["monoclinic" in name for name in indexing_wide.FEATURE_NAMES_V6])
+    np.testing.assert_array_equal(v16_features[~monoclinic], v14_features[~monoclinic])
+    assert not np.array_equal(v16_features[monoclinic], v14_features[monoclinic])
+
+
 def _first_picked_lines(structure) -> tuple[np.ndarray, np.ndarray]:
     """(Q², tolerance) of the first lines picked off the structure's clean CuKα render, as the features pick them."""
     from xrdnet.xrd import indexing

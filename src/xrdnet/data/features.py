@@ -32,6 +32,8 @@ Feature sets (data.features; a checkpoint records its set in data_info["features
                  default spread: `xrdnet.xrd.learned_assignments.TABLES["v14"]`)
     indexing_v15 indexing_v14, then its orthorhombic and monoclinic cells' figures of merit counting only the
                  reflections a lattice centring allows (A, B, C, I, F; `xrdnet.xrd.indexing_centred`)
+    indexing_v16 indexing_v14 with its monoclinic fit refining 100 screened trial cells, not 20
+                 (`xrdnet.xrd.learned_assignments.MONOCLINIC_REFINED_V16`)
 """
 
 from __future__ import annotations
@@ -134,6 +136,11 @@ FEATURE_SETS: dict[str, FeatureSet] = {
     "indexing_v15": FeatureSet(indexing_centred.line_features_v15, indexing_centred.N_FEATURES_V15,
                                (indexing, indexing_ortho, indexing_low, trial_assignments, indexing_impurity, indexing_wide,
                                 learned_assignments, indexing_centred),
+                               {"curvature": True}),
+    # indexing_v14 with its monoclinic fit refining 100 screened trial cells, not 20
+    "indexing_v16": FeatureSet(learned_assignments.line_features_v16, indexing_wide.N_FEATURES_V6,
+                               (indexing, indexing_ortho, indexing_low, trial_assignments, indexing_impurity, indexing_wide,
+                                learned_assignments),
                                {"curvature": True}),
 }
 FEATURE_KINDS = tuple(FEATURE_SETS)
