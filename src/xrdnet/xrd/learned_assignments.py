@@ -1,4 +1,5 @@
-"""Trial assignments learned from synthetic crystals' own picked lines: the `indexing_v12` to `indexing_v14` feature sets.
+"""Trial assignments learned from synthetic crystals' own picked lines: the `indexing_v12` to `indexing_v14` feature sets,
+and `indexing_v16` (v14 refining more monoclinic trial cells).
 
 `indexing_v9`'s orthorhombic and monoclinic trial cells come from joint (line, reflection) assignments that
 cover random cells (axes log-uniform in 3-20 Å, random absences, 15 % of the lines dropped at random; see
