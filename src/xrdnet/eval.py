@@ -57,23 +57,25 @@ def real_sources(cfg: DictConfig) -> dict[str, StructureSource]:
 
 def labelled_profiles(cfg: DictConfig, predictor: CrystalSystemPredictor,
                       sources: dict[str, StructureSource]) -> dict[str, tuple]:
-    """name of set -> (profiles, labels, item names, skipped items, space groups) rendered the way the model was
-    trained: the held-out synthetic split (cfg.synthetic_test), then each of `sources`."""
+    """name of set -> (profiles, labels, item names, skipped items, space groups, features or None) rendered the way
+    the model was trained: the held-out synthetic split (cfg.synthetic_test), then each of `sources`; features: the
+    clean features a training run cached (None: the predictor computes them)."""
     sets: dict[str, tuple] = {}
     if cfg.synthetic_test:
         datamodule = training_split(cfg.ckpt_path, predictor, cfg.paths.data_dir)
         if datamodule is None:
             log.warning("%s has no training-data config; skipping the synthetic test split", cfg.ckpt_path)
         else:
-            # the test items alone, rendered clean; the predictor adds what else the model reads (its features),
-            # so no feature pass over the whole training set (minutes for a large one) is needed
+            # the test items alone, rendered clean; their features read from the training run's cache where it
+            # is there, else computed by the predictor for these items alone (never a pass over the whole set)
             indices = datamodule.split_indices["test"]
             profiles, labels = render_all(datamodule.peaks, indices, predictor.grid, predictor.settings).tensors
+            cached = datamodule.cached_clean_features() if datamodule.features == predictor.feature_kind else None
             sets["test"] = (profiles.numpy(), labels.numpy(), datamodule.peaks.names[indices], [],
-                            datamodule.peaks.space_groups[indices])
+                            datamodule.peaks.space_groups[indices], None if cached is None else cached[indices])
     for name, source in sources.items():
         peaks = real_peaks(cfg.paths.data_dir, source, predictor, cfg.build_workers)
-        sets[name] = (*_rendered(peaks, predictor), peaks.space_groups)
+        sets[name] = (*_rendered(peaks, predictor), peaks.space_groups, None)
     return sets
 
 
@@ -153,8 +155,8 @@ def evaluate(cfg: DictConfig) -> dict:
     results = {"checkpoint": str(cfg.ckpt_path), "temperature": float(predictor.module.temperature),
                "uncertainty_threshold": cfg.uncertainty_threshold, "sets": {}}
     writer = _tensorboard_writer(output_dir)
-    for name, (profiles, labels, names, skipped, space_groups) in labelled_profiles(cfg, predictor, sources).items():
-        probabilities = predictor.predict_proba(profiles)
+    for name, (profiles, labels, names, skipped, space_groups, features) in labelled_profiles(cfg, predictor, sources).items():
+        probabilities = predictor.predict_proba(profiles, features=features)
         report = classification_report(probabilities, labels, predictor.class_names)
         confident = probabilities.max(axis=1) >= cfg.uncertainty_threshold
         report["coverage_at_threshold"] = float(confident.mean())

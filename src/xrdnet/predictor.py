@@ -113,18 +113,25 @@ class CrystalSystemPredictor:
         sets had names read 'indexing'."""
         return (self.module.hparams.data_info["features"].get("kind") or "indexing") if self.reads_features else None
 
-    def model_inputs(self, profiles: np.ndarray, feature_profiles: np.ndarray | None = None) -> np.ndarray:
+    def model_inputs(self, profiles: np.ndarray, feature_profiles: np.ndarray | None = None,
+                     features: np.ndarray | None = None) -> np.ndarray:
         """What the model reads for profiles (n, grid points): the profiles, with their indexing features if it uses them.
 
         feature_profiles: profiles (n, grid points) to take the indexing features from instead (default: the
         profiles themselves); studies use it to tell which input carries a loss, e.g. a noisy scan read with
         the features of its clean render.
+        features: the features (n, size) themselves, already computed with the model's set (a training run's cache).
         """
         profiles = np.asarray(profiles, dtype=np.float32).reshape(-1, self.grid.n_points)
         if not self.reads_features:
             return profiles
-        source = profiles if feature_profiles is None else np.asarray(feature_profiles, dtype=np.float32).reshape(profiles.shape)
-        return np.concatenate([profiles, profile_features(source, self.grid, self.wavelength_angstrom, self.feature_kind)], axis=1)
+        if features is None:
+            source = profiles if feature_profiles is None else np.asarray(feature_profiles, dtype=np.float32).reshape(profiles.shape)
+            features = profile_features(source, self.grid, self.wavelength_angstrom, self.feature_kind)
+        elif features.shape != (len(profiles), self.module.feature_mean.numel()):
+            raise ValueError(f"features of shape {features.shape} for {len(profiles)} profiles; the model reads "
+                             f"{self.module.feature_mean.numel()} per profile")
+        return np.concatenate([profiles, np.asarray(features, dtype=np.float32)], axis=1)
 
     def cell(self, profile: np.ndarray, crystal_system: str) -> IndexedCell | None:
         """The cell of `crystal_system` that indexes the lines of a profile on the model's grid, picked as the
@@ -146,9 +153,10 @@ class CrystalSystemPredictor:
                                      crystal_systems, **features.pick)
 
     @torch.no_grad()
-    def predict_proba(self, profiles: np.ndarray, feature_profiles: np.ndarray | None = None) -> np.ndarray:
-        """Calibrated probabilities (n, 7) of profiles (n, grid points); feature_profiles: see `model_inputs`."""
-        batch = torch.as_tensor(self.model_inputs(profiles, feature_profiles))
+    def predict_proba(self, profiles: np.ndarray, feature_profiles: np.ndarray | None = None,
+                      features: np.ndarray | None = None) -> np.ndarray:
+        """Calibrated probabilities (n, 7) of profiles (n, grid points); feature_profiles, features: see `model_inputs`."""
+        batch = torch.as_tensor(self.model_inputs(profiles, feature_profiles, features))
         return self.module.predict_proba(batch.to(self.module.device)).cpu().numpy()
 
     def profile_of_scan(self, two_theta: np.ndarray, intensity: np.ndarray, radiation: Radiation,

@@ -149,7 +149,8 @@ def test_features_on_the_fly_are_refused(tmp_path, toy_source):
 
 
 @pytest.mark.parametrize("kind", ["indexing", "indexing_v2", "indexing_v3", "indexing_v4", "indexing_v5", "indexing_v6", "indexing_v7", "indexing_v8", "indexing_v9", "indexing_v10", "indexing_v11", "indexing_v12", "indexing_v13", "indexing_v14", "indexing_v15", "indexing_v16"])
-def test_a_checkpoint_with_features_predicts_from_profiles_as_it_was_trained(tmp_path, kind):
+def train_with_features(tmp_path, kind: str):
+    """A one-epoch run on 140 crystals reading feature set `kind`; its checkpoint."""
     GlobalHydra.instance().clear()
     with initialize_config_dir(str(CONFIG_DIR), version_base="1.3"):
         cfg = compose("train", overrides=[
@@ -160,7 +161,11 @@ def test_a_checkpoint_with_features_predicts_from_profiles_as_it_was_trained(tmp
             "model.net.channels=[8,16]", "model.net.head_hidden=32", "+model.net.extra_hidden=[16]",
         ])
     train(cfg)
-    predictor = CrystalSystemPredictor.from_checkpoint(next((tmp_path / "run" / "checkpoints").glob("epoch_*.ckpt")))
+    return next((tmp_path / "run" / "checkpoints").glob("epoch_*.ckpt"))
+
+
+def test_a_checkpoint_with_features_predicts_from_profiles_as_it_was_trained(tmp_path, kind):
+    predictor = CrystalSystemPredictor.from_checkpoint(train_with_features(tmp_path, kind))
     assert predictor.reads_features
     from xrdnet.data.features import feature_key
 
@@ -194,3 +199,28 @@ def test_many_profiles_show_their_feature_progress_and_a_few_do_not(capsys):
     assert f"{PROGRESS_PROFILES + 1}/{PROGRESS_PROFILES + 1}" in capsys.readouterr().err
     profile_features(flat[:3], grid, 1.5406, "indexing")
     assert "indexing features" not in capsys.readouterr().err
+
+
+def test_eval_reads_the_test_items_features_from_the_training_runs_cache(tmp_path, monkeypatch):
+    from omegaconf import OmegaConf
+
+    from xrdnet import eval as evaluation
+
+    checkpoint = train_with_features(tmp_path, "indexing")
+    predictor = CrystalSystemPredictor.from_checkpoint(checkpoint)
+    cfg = OmegaConf.create({"synthetic_test": True, "ckpt_path": str(checkpoint), "paths": {"data_dir": str(tmp_path / "data")}})
+    profiles, labels, _, _, _, features = evaluation.labelled_profiles(cfg, predictor, {})["test"]
+    # the cached rows are the test items' own: what the predictor computes from their clean renders
+    computed = predictor.model_inputs(profiles)[:, predictor.grid.n_points:]
+    np.testing.assert_allclose(features, computed, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(predictor.predict_proba(profiles, features=features), predictor.predict_proba(profiles),
+                               rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="features of shape"):
+        predictor.predict_proba(profiles, features=features[:, :-1])
+    # and nothing is computed for them: the predictor's own feature pass is not called
+    monkeypatch.setattr("xrdnet.predictor.profile_features", lambda *args: pytest.fail("features computed again"))
+    assert evaluation.labelled_profiles(cfg, predictor, {})["test"][5] is not None
+    # with no cache (another machine's data folder) the predictor computes them: None handed on
+    for cached in (tmp_path / "data").glob("synthetic-*/indexing_features-*.npy"):
+        cached.unlink()
+    assert evaluation.labelled_profiles(cfg, predictor, {})["test"][5] is None

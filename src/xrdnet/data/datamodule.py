@@ -15,7 +15,7 @@ from xrdnet.crystal import AUXILIARY_TARGETS, CRYSTAL_SYSTEMS, NUM_CLASSES, auxi
 from xrdnet.data.augment import PeakAugmenter
 from xrdnet.data.dataset import (DEFAULT_CHUNK_SIZE, DEFAULT_MAX_SKIP_FRACTION, ITEM_ERRORS, MANIFEST_FILE, DatasetError,
                                   PeakListSet, build_or_load, dataset_folder)
-from xrdnet.data.features import FEATURE_KINDS, cached_features, feature_files
+from xrdnet.data.features import FEATURE_KINDS, cached_clean_features, cached_features, feature_files
 from xrdnet.data.measurement import PeakListPool
 from xrdnet.data.ranks import process_rank
 from xrdnet.structures.base import StructureSource
@@ -401,6 +401,14 @@ class XRDDataModule(LightningDataModule):
         return cached_features(peaks, folder, self.grid, self.settings, num_workers=self.build_workers,
                                augmenter=self.augmenter, copies=copies, seed=self.split_seed, kind=self.features,
                                copy_items=self._copy_items(copies))
+
+    def cached_clean_features(self) -> np.ndarray | None:
+        """(items, size) clean features of every item of the loaded dataset if a run has cached them, else None."""
+        if not self.features:
+            return None
+        self.load_split()
+        folder = dataset_folder(self.data_dir, self.source, self.simulator)
+        return cached_clean_features(self.peaks, folder, self.grid, self.settings, self.features)
 
     def _copy_items(self, copies: int) -> np.ndarray | None:
         """Items with augmented feature copies: the training split's, the only ones training draws."""

@@ -219,6 +219,14 @@ def cached_features(peaks: PeakListSet, folder: str | os.PathLike, grid: TwoThet
     return np.concatenate([clean, _cached(files[1], (copies, len(peaks), size), augmented_copies)])
 
 
+def cached_clean_features(peaks: PeakListSet, folder: str | os.PathLike, grid: TwoThetaGrid, settings: ProfileSettings,
+                          kind: str) -> np.ndarray | None:
+    """(len(peaks), size) clean features of set `kind` where `cached_features` has written them to `folder`, else
+    None: nothing is computed (evaluating a model needs the test items' features, not the whole set's)."""
+    table = _read(feature_files(folder, grid, settings, kind=kind)[0], (1, len(peaks), feature_set(kind).size), report=False)
+    return None if table is None else table[0]
+
+
 def feature_files(folder: str | os.PathLike, grid: TwoThetaGrid, settings: ProfileSettings,
                   augmenter: PeakAugmenter | None = None, copies: int = 0, seed: int = 0,
                   kind: str = "indexing", copy_items: np.ndarray | None = None) -> list[Path]:
