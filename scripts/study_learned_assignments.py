@@ -12,6 +12,7 @@ Cost: ms per line list.
 
     python scripts/study_learned_assignments.py                  # every recipe, ~45 min on two cores
     python scripts/study_learned_assignments.py --recipes v12 v14 --sets val longer-cell
+    python scripts/study_learned_assignments.py --recipes v14 --sets val --monoclinic-refined 100   # indexing_v16's fit
 
 Measured (2026-12-05, large-cell set; the monoclinic row chosen for `indexing_v13`: best validation solve rate
 at <= 2x `indexing_v12`'s cost):
@@ -44,6 +45,7 @@ cells and more false ones: a long axis packs more reflections below the 20th lin
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 import time
 from pathlib import Path
@@ -105,6 +107,8 @@ def main() -> None:
     parser.add_argument("--recipes", nargs="*", default=list(RECIPES), choices=list(RECIPES))
     parser.add_argument("--sets", nargs="*", default=["val", "large-cell", "longer-cell"],
                         choices=["val", "large-cell", "longer-cell"])
+    parser.add_argument("--monoclinic-refined", type=int, default=None, metavar="N",
+                        help="the monoclinic fit refines N screened trial cells (default: the fit's own; indexing_v16: 100)")
     args = parser.parse_args()
     simulator = XRDSimulator(two_theta_range=SIMULATION_RANGE)
     sources = {"large-cell": SyntheticStructures(4000, seed=1, max_atoms=learned.LARGE_MAX_ATOMS),
@@ -134,6 +138,8 @@ def main() -> None:
                 if kept is not None and kept >= len(positions):
                     continue
                 family = family_with(system, positions[:kept], reflections[:kept])
+                if system == "monoclinic" and args.monoclinic_refined is not None:
+                    family = dataclasses.replace(family, n_refine=args.monoclinic_refined)
                 cells = []
                 for set_name in sets:
                     for cls in (system, FALSE_CELL[system]):
