@@ -148,7 +148,6 @@ def test_features_on_the_fly_are_refused(tmp_path, toy_source):
         make_datamodule(tmp_path, toy_source, train_mode="on_the_fly")
 
 
-@pytest.mark.parametrize("kind", ["indexing", "indexing_v2", "indexing_v3", "indexing_v4", "indexing_v5", "indexing_v6", "indexing_v7", "indexing_v8", "indexing_v9", "indexing_v10", "indexing_v11", "indexing_v12", "indexing_v13", "indexing_v14", "indexing_v15", "indexing_v16"])
 def train_with_features(tmp_path, kind: str):
     """A one-epoch run on 140 crystals reading feature set `kind`; its checkpoint."""
     GlobalHydra.instance().clear()
@@ -164,6 +163,7 @@ def train_with_features(tmp_path, kind: str):
     return next((tmp_path / "run" / "checkpoints").glob("epoch_*.ckpt"))
 
 
+@pytest.mark.parametrize("kind", ["indexing", "indexing_v2", "indexing_v3", "indexing_v4", "indexing_v5", "indexing_v6", "indexing_v7", "indexing_v8", "indexing_v9", "indexing_v10", "indexing_v11", "indexing_v12", "indexing_v13", "indexing_v14", "indexing_v15", "indexing_v16"])
 def test_a_checkpoint_with_features_predicts_from_profiles_as_it_was_trained(tmp_path, kind):
     predictor = CrystalSystemPredictor.from_checkpoint(train_with_features(tmp_path, kind))
     assert predictor.reads_features
