@@ -113,12 +113,12 @@ def shared_data_dir(tmp_path_factory) -> Path:
 
 @pytest.mark.slow
 def test_the_best_recipe_runs_one_batch(tmp_path):
-    # experiment=xrd_best with its indexing_v14 features, on a tiny dataset: one batch of each stage
+    # experiment=xrd_best with its indexing_v16 features, on a tiny dataset: one batch of each stage
     result = run_cli([str(BIN / "xrdnet-train"), "experiment=xrd_best", "debug=fast",
                       *tiny_overrides(tmp_path, tmp_path / "data")], tmp_path)
     assert "xrdnet run finished" in result.stdout
     config = next((tmp_path / "outputs").rglob("config.yaml")).read_text()
-    assert "features: indexing_v14" in config
+    assert "features: indexing_v16" in config
 
 
 @pytest.mark.slow
