@@ -218,7 +218,8 @@ class XRDDataModule(LightningDataModule):
             (indexing_v12 learned from longer-cell crystals too) or 'indexing_v15' (indexing_v14 with its
             orthorhombic and monoclinic cells scored under each lattice centring, see
             xrdnet.xrd.indexing_centred) or 'indexing_v16' (indexing_v14 with its monoclinic fit refining 100
-            screened trial cells, not 20); null for none.
+            screened trial cells, not 20) or 'indexing_v17' (indexing_v16 with monoclinic trial cells from
+            orthorhombic sub-metrics too, see xrdnet.xrd.indexing_ortho_first); null for none.
         feature_copies: augmented renders per item whose features training draws from besides the
             clean one (validation and test use the clean one).
         split: train/val/test fractions, stratified by class.

@@ -34,6 +34,8 @@ Feature sets (data.features; a checkpoint records its set in data_info["features
                  reflections a lattice centring allows (A, B, C, I, F; `xrdnet.xrd.indexing_centred`)
     indexing_v16 indexing_v14 with its monoclinic fit refining 100 screened trial cells, not 20
                  (`xrdnet.xrd.learned_assignments.MONOCLINIC_REFINED_V16`)
+    indexing_v17 indexing_v16 with monoclinic trial cells from orthorhombic sub-metrics too, screened on their
+                 own (`xrdnet.xrd.indexing_ortho_first`)
 """
 
 from __future__ import annotations
@@ -57,8 +59,8 @@ from xrdnet.data.augment import PeakAugmenter
 from xrdnet.data.dataset import PeakListSet, build_lock
 from xrdnet.utils.atomic import atomic_path
 from xrdnet.utils.threads import single_threaded_worker
-from xrdnet.xrd import (indexing, indexing_centred, indexing_impurity, indexing_low, indexing_ortho, indexing_wide,
-                       learned_assignments, smoothing, trial_assignments)
+from xrdnet.xrd import (indexing, indexing_centred, indexing_impurity, indexing_low, indexing_ortho, indexing_ortho_first,
+                       indexing_wide, learned_assignments, smoothing, trial_assignments)
 from xrdnet.xrd.indexing import indexing_features
 from xrdnet.xrd.profile import ProfileSettings, TwoThetaGrid, render_profile
 
@@ -141,6 +143,11 @@ FEATURE_SETS: dict[str, FeatureSet] = {
     "indexing_v16": FeatureSet(learned_assignments.line_features_v16, indexing_wide.N_FEATURES_V6,
                                (indexing, indexing_ortho, indexing_low, trial_assignments, indexing_impurity, indexing_wide,
                                 learned_assignments),
+                               {"curvature": True}),
+    # indexing_v16 with monoclinic trial cells from orthorhombic sub-metrics too, screened on their own
+    "indexing_v17": FeatureSet(indexing_ortho_first.line_features_v17, indexing_ortho_first.N_FEATURES_V17,
+                               (indexing, indexing_ortho, indexing_low, trial_assignments, indexing_impurity, indexing_wide,
+                                learned_assignments, indexing_ortho_first),
                                {"curvature": True}),
 }
 FEATURE_KINDS = tuple(FEATURE_SETS)
