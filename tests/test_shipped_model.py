@@ -41,7 +41,8 @@ def test_the_shipped_model_reads_textbook_structures_beside_a_weak_second_phase(
     """Each structure (alpha-quartz aside, read wrong alone) with every other one's lines added at 5 % of its
     strongest, as a weak impurity phase: the model shipped at 688fa87 (no impurity lines in training) read
     98 of these 121 right, indexing_v4 (7b702b5) and indexing_v5 (b2e5785) 120, indexing_v6 at 20 epochs 119,
-    at 30 epochs 118, indexing_v7 120, indexing_v8 117, indexing_v9 117, indexing_v12 117, indexing_v14 (now) 117."""
+    at 30 epochs 118, indexing_v7 120, indexing_v8 117, indexing_v9 117, indexing_v12 117, indexing_v14 117,
+    indexing_v16 (now) 117."""
     from xrdnet.data.measurement import with_impurity
     from xrdnet.xrd.profile import render_profile
 
