@@ -19,6 +19,7 @@ import os
 os.environ["OMP_NUM_THREADS"] = "1"  # one core, before numpy starts its thread pool
 
 import argparse
+import sys
 import time
 
 import numpy as np
@@ -37,8 +38,12 @@ def parse_args(argv=None):
     parser.add_argument("kinds", nargs="+", metavar="SET", choices=FEATURE_KINDS, help="feature sets, the baseline first")
     parser.add_argument("--items", type=int, default=200, help="training items sampled (default 200); 2 profiles each")
     parser.add_argument("--seed", type=int, default=0, help="seed of the item sample (default 0)")
-    parser.add_argument("overrides", nargs="*", default=[], help="Hydra overrides naming the data, e.g. experiment=xrd_best")
-    args, overrides = parser.parse_known_args(argv)  # overrides may come after the sets
+    parser.add_argument("overrides", nargs="*", default=[], metavar="KEY=VALUE",
+                        help="Hydra overrides naming the data, e.g. experiment=xrd_best")
+    argv = sys.argv[1:] if argv is None else list(argv)
+    # overrides (KEY=VALUE) go after the sets, anywhere among the options: parsed apart, so the sets never take them
+    overrides = [arg for arg in argv if "=" in arg and not arg.startswith("-")]
+    args = parser.parse_args([arg for arg in argv if arg not in overrides])
     args.overrides = [*args.overrides, *overrides]
     if len(args.kinds) < 2:
         parser.error("name a baseline set and at least one more")
