@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import os
 
-os.environ["OMP_NUM_THREADS"] = "1"  # one core, before numpy starts its thread pool
+if __name__ == "__main__":
+    os.environ["OMP_NUM_THREADS"] = "1"  # one core, before numpy starts its thread pool
 
 import argparse
 import sys
