@@ -168,11 +168,18 @@ def monoclinic_features(q2: np.ndarray, tol: np.ndarray, family: _Family | None 
 
     family: the monoclinic fit (default `monoclinic_family()`); unindexed_allowed as in `indexing.fit_family`.
     """
+    def best_cell(q2, tol):
+        return fit_family(family or monoclinic_family(), q2, tol, unindexed_allowed)
+
+    return monoclinic_fit_features(q2, tol, best_cell)
+
+
+def monoclinic_fit_features(q2: np.ndarray, tol: np.ndarray, fit_cell) -> np.ndarray:
+    """(len(LOW_FEATURE_NAMES),) features of the monoclinic cell fit_cell(q2, tol) -> LatticeFit | None finds for the
+    first N_FIT_LINES of lines q2 (Å⁻², ascending); zeros without lines or cell."""
     q2 = np.asarray(q2, dtype=float)[:indexing.N_FIT_LINES]
     tol = np.asarray(tol, dtype=float)[:indexing.N_FIT_LINES]
-    if q2.size == 0:
-        return np.zeros(len(LOW_FEATURE_NAMES))
-    fit = fit_family(family or monoclinic_family(), q2, tol, unindexed_allowed)
+    fit = fit_cell(q2, tol) if q2.size else None
     if fit is None:
         return np.zeros(len(LOW_FEATURE_NAMES))
     b_param, a_param, c_param, d_param = fit.params

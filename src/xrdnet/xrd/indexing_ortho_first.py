@@ -21,14 +21,12 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import math
-
 import numpy as np
 
-from xrdnet.xrd import indexing, indexing_impurity, indexing_wide, learned_assignments
+from xrdnet.xrd import indexing, indexing_wide, learned_assignments
 from xrdnet.xrd.indexing import LatticeFit, _Family
 from xrdnet.xrd.indexing_impurity import STRONG_LINE_HEIGHT, UNINDEXED_ALLOWED
-from xrdnet.xrd.indexing_low import LOW_FEATURE_NAMES, MAX_COS_BETA
+from xrdnet.xrd.indexing_low import MAX_COS_BETA
 
 SUB_METRICS = 30  # orthorhombic sub-metrics (A, B, C) kept from the orthorhombic fit's screen
 UNINDEXED_SUB_METRIC = 0.4  # fraction of the first lines a sub-metric may leave unindexed: the hkl lines with h, l ≠ 0
@@ -38,7 +36,6 @@ D_LINES = 10  # D from each of the first D_LINES lines
 HKL_D = np.array([(h, k, l) for h in range(1, 3) for k in range(2) for l in range(1, 3)])
 # which orthorhombic axis is the unique one (b, the k² term): the sub-metric's axes are sorted, the unique one any
 UNIQUE_AXIS_CHOICES = ((0, 1, 2), (1, 0, 2), (2, 1, 0))
-REFINED_CELLS = 100  # of this set's own screen
 # a cell that indexes this share of the first 20 lines with ln M at least this is found (the solve test of the
 # studies): the ortho-first search runs only where `indexing_v16`'s cell is not
 SOLVED_FRACTION = 0.85
@@ -49,12 +46,6 @@ SOLVED_LOG_M = 3.0
 def sub_metric_family() -> _Family:
     """`indexing_v14`'s orthorhombic fit keeping SUB_METRICS screened trial cells."""
     return dataclasses.replace(learned_assignments.learned_orthorhombic_family("v14"), n_refine=SUB_METRICS)
-
-
-@functools.cache
-def monoclinic_family() -> _Family:
-    """The monoclinic fit these cells are refined in: `indexing_v16`'s, refining REFINED_CELLS of them."""
-    return dataclasses.replace(learned_assignments.widely_refined_monoclinic_family("v14"), n_refine=REFINED_CELLS)
 
 
 def ortho_first_cells(q2: np.ndarray, tol: np.ndarray) -> np.ndarray:
@@ -92,10 +83,10 @@ def monoclinic_fit(q2: np.ndarray, tol: np.ndarray, unindexed_allowed: float = U
 
     As an indexing program goes on to a wider search only when the first finds nothing, the ortho-first cells
     are tried where they can matter: every lattice of higher symmetry has a monoclinic cell too, which `indexing_v16`
-    finds, so they are searched for a small share of patterns (`indexing_v17` costs 1.2× `indexing_v16` per pattern;
-    searched for every pattern, with h, l up to 3 and k up to 2, 1.7×).
+    finds, so they are searched for a small share of patterns (`indexing_v17` costs 1.2× `indexing_v16` per pattern,
+    1.4× with h, l up to 3 and k up to 2; with that wider search run for every pattern, roughly 1.7×).
     """
-    family = monoclinic_family()
+    family = learned_assignments.widely_refined_monoclinic_family("v14")  # each set's screen refines 100 of its cells
     fit = indexing.fit_family(family, q2, tol, unindexed_allowed)
     if solved(fit):
         return fit
@@ -107,30 +98,11 @@ def monoclinic_fit(q2: np.ndarray, tol: np.ndarray, unindexed_allowed: float = U
     return other if fit is None or other.log_m > fit.log_m else fit
 
 
-def monoclinic_features(q2: np.ndarray, tol: np.ndarray) -> np.ndarray:
-    """(len(LOW_FEATURE_NAMES),) `indexing_low.monoclinic_features` of `monoclinic_fit`'s cell (the same numbers)."""
-    q2 = np.asarray(q2, dtype=float)[:indexing.N_FIT_LINES]
-    tol = np.asarray(tol, dtype=float)[:indexing.N_FIT_LINES]
-    fit = monoclinic_fit(q2, tol) if q2.size else None
-    if fit is None:
-        return np.zeros(len(LOW_FEATURE_NAMES))
-    b_param, a_param, c_param, d_param = fit.params
-    largest, middle, smallest = np.sort(fit.params[:3])[::-1]
-    return np.array([fit.fraction_indexed, fit.log_m, math.log(max(fit.n_calc, 1.0) / fit.n_obs),
-                     math.log(b_param / q2[0]), 0.5 * math.log(largest / middle), 0.5 * math.log(largest / smallest),
-                     d_param / (2.0 * math.sqrt(a_param * c_param))])
-
-
 def line_features_v17(q2: np.ndarray, heights: np.ndarray, tol: np.ndarray,
                       strong_line_height: float = STRONG_LINE_HEIGHT) -> np.ndarray:
     """(N_FEATURES_V6,) `indexing_v16` with the ortho-first monoclinic trial cells too."""
-    def monoclinic(q2, heights, tol):
-        return monoclinic_features(q2, tol)
-
-    return np.concatenate([
-        indexing_impurity.line_features_v4(q2, heights, tol, strong_line_height,
-                                           orthorhombic=learned_assignments.learned_orthorhombic_family("v14")),
-        indexing_impurity.on_all_and_strong_lines(monoclinic, q2, heights, tol, strong_line_height)])
+    return indexing_wide.v4_and_monoclinic_cells(q2, heights, tol, strong_line_height,
+                                                 learned_assignments.learned_orthorhombic_family("v14"), monoclinic_fit)
 
 
 N_FEATURES_V17 = indexing_wide.N_FEATURES_V6

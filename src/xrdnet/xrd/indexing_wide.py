@@ -41,7 +41,7 @@ import functools
 
 import numpy as np
 
-from xrdnet.xrd import indexing_impurity, indexing_low, indexing_ortho
+from xrdnet.xrd import indexing, indexing_impurity, indexing_low, indexing_ortho
 from xrdnet.xrd.indexing import _Family
 from xrdnet.xrd.indexing_impurity import STRONG_LINE_HEIGHT, UNINDEXED_ALLOWED
 
@@ -91,12 +91,22 @@ def _v4_and_monoclinic(q2: np.ndarray, heights: np.ndarray, tol: np.ndarray, str
                        orthorhombic: _Family, monoclinic: _Family) -> np.ndarray:
     """(N_FEATURES_V6,) `indexing_v4` with the given orthorhombic fit, then the given monoclinic fit on all lines
     and on the strong lines: what `indexing_v6` and `indexing_v7` share, they differ only in the two trial searches."""
-    def monoclinic_fit(q2, heights, tol):
-        return indexing_low.monoclinic_features(q2, tol, monoclinic, UNINDEXED_ALLOWED)
+    def monoclinic_cell(q2, tol):
+        return indexing.fit_family(monoclinic, q2, tol, UNINDEXED_ALLOWED)
+
+    return v4_and_monoclinic_cells(q2, heights, tol, strong_line_height, orthorhombic, monoclinic_cell)
+
+
+def v4_and_monoclinic_cells(q2: np.ndarray, heights: np.ndarray, tol: np.ndarray, strong_line_height: float,
+                            orthorhombic: _Family, monoclinic_cell) -> np.ndarray:
+    """(N_FEATURES_V6,) `_v4_and_monoclinic` with the monoclinic cell found by monoclinic_cell(q2, tol) -> LatticeFit
+    | None (a fit that is more than one family's search)."""
+    def monoclinic_features(q2, heights, tol):
+        return indexing_low.monoclinic_fit_features(q2, tol, monoclinic_cell)
 
     return np.concatenate([
         indexing_impurity.line_features_v4(q2, heights, tol, strong_line_height, orthorhombic=orthorhombic),
-        indexing_impurity.on_all_and_strong_lines(monoclinic_fit, q2, heights, tol, strong_line_height)])
+        indexing_impurity.on_all_and_strong_lines(monoclinic_features, q2, heights, tol, strong_line_height)])
 
 
 def line_features_v6(q2: np.ndarray, heights: np.ndarray, tol: np.ndarray,
